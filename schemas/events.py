@@ -1,0 +1,214 @@
+"""Event types and their payloads: the contract between the API, the log readers and the workers.
+
+Each payload is a msgspec Struct; the version is bumped when a payload changes shape, so readers
+of old events know what they hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import msgspec
+
+
+class Payload(msgspec.Struct, kw_only=True, omit_defaults=False):
+    type: ClassVar[str]
+    version: ClassVar[int] = 1
+
+
+class BallotCreated(Payload):
+    type = "ballot.created"
+    ballot_id: int
+    project_id: int
+    ballot_type: str
+    rulebook: str
+    closes_at: str
+    opens_at: str | None = None
+    warning: str | None = None
+
+
+class BallotOpened(Payload):
+    type = "ballot.opened"
+    ballot_id: int
+    project_id: int
+    closes_at: str
+    p_members: list[str]
+    voters: list[str]
+    commenters: list[str]
+
+
+class BallotExtended(Payload):
+    type = "ballot.extended"
+    ballot_id: int
+    previous_closes_at: str
+    closes_at: str
+    warning: str | None = None
+
+
+class BallotClosed(Payload):
+    type = "ballot.closed"
+    ballot_id: int
+    project_id: int
+    approved: bool
+    result: dict[str, Any]
+    by_deadline: bool = False
+
+
+class BallotReopened(Payload):
+    type = "ballot.reopened"
+    ballot_id: int
+    closes_at: str
+    reason: str
+    previous_result: dict[str, Any] | None = None
+
+
+class BallotCancelled(Payload):
+    type = "ballot.cancelled"
+    ballot_id: int
+    reason: str
+
+
+class VoteCast(Payload):
+    type = "vote.cast"
+    ballot_id: int
+    vote_id: int
+    body: str
+    position: str
+    reasons: bool
+    participate: bool | None = None
+    experts: int = 0
+
+
+class VoteChanged(Payload):
+    type = "vote.changed"
+    ballot_id: int
+    vote_id: int
+    body: str
+    position: str
+    previous_position: str
+    reasons: bool
+    participate: bool | None = None
+    experts: int = 0
+
+
+class CommentsSubmitted(Payload):
+    type = "comments.submitted"
+    ballot_id: int
+    body: str
+    count: int
+    set_version: int
+    references: list[str]
+
+
+class CommentsReplaced(Payload):
+    type = "comments.replaced"
+    ballot_id: int
+    body: str
+    count: int
+    previous_count: int
+    set_version: int
+    references: list[str]
+
+
+class ObservationRecorded(Payload):
+    type = "comment.observation_recorded"
+    ballot_id: int
+    reference: str
+    disposition: str | None
+    observation_chars: int
+
+
+class StageChanged(Payload):
+    type = "project.stage_changed"
+    project_id: int
+    from_stage: str | None
+    to_stage: str
+    cause: str
+    ballot_id: int | None = None
+    reason: str = ""
+
+
+class ProjectCreated(Payload):
+    type = "project.created"
+    project_id: int
+    committee_id: int
+    reference: str
+    deliverable: str
+    stage: str
+
+
+class MembershipChanged(Payload):
+    type = "membership.changed"
+    committee_id: int
+    body: str
+    status: str | None
+    previous_status: str | None
+
+
+class LiaisonChanged(Payload):
+    type = "liaison.changed"
+    committee_id: int
+    code: str
+    category: str | None
+    previous_category: str | None
+
+
+class MemberBodyCreated(Payload):
+    type = "member_body.created"
+    code: str
+    acronym: str
+    name: str
+
+
+class CommitteeCreated(Payload):
+    type = "committee.created"
+    committee_id: int
+    reference: str
+    parent_id: int | None
+
+
+class UserCreated(Payload):
+    type = "user.created"
+    user_id: int
+    email: str
+    roles: list[dict[str, Any]]
+
+
+class TokenIssued(Payload):
+    type = "token.issued"
+    user_id: int
+    token_id: int
+    label: str
+
+
+class TokenRevoked(Payload):
+    type = "token.revoked"
+    user_id: int
+    token_id: int
+
+
+EVENT_TYPES: dict[str, type[Payload]] = {
+    cls.type: cls
+    for cls in (
+        BallotCreated,
+        BallotOpened,
+        BallotExtended,
+        BallotClosed,
+        BallotReopened,
+        BallotCancelled,
+        VoteCast,
+        VoteChanged,
+        CommentsSubmitted,
+        CommentsReplaced,
+        ObservationRecorded,
+        StageChanged,
+        ProjectCreated,
+        MembershipChanged,
+        LiaisonChanged,
+        MemberBodyCreated,
+        CommitteeCreated,
+        UserCreated,
+        TokenIssued,
+        TokenRevoked,
+    )
+}

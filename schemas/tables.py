@@ -1,0 +1,264 @@
+"""The database tables. Rows never leave the service layer: the API speaks `schemas.api`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from schemas.types import JSONType, UTCDateTime, utcnow
+
+# Stable constraint names on both databases (Alembic batch mode on SQLite needs them).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+# BIGINT on PostgreSQL, but SQLite only auto-increments a column declared exactly INTEGER.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+
+class MemberBody(SQLModel, table=True):
+    __tablename__ = "member_body"
+    code: str = Field(primary_key=True, max_length=8)
+    acronym: str = Field(max_length=32)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Committee(SQLModel, table=True):
+    __tablename__ = "committee"
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=100, unique=True)
+    title: str = Field(max_length=300)
+    parent_id: int | None = Field(default=None, foreign_key="committee.id", index=True)
+    secretariat: str | None = Field(default=None, max_length=8, foreign_key="member_body.code")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Membership(SQLModel, table=True):
+    """One period of a body's P- or O-membership; the current one has `valid_to` NULL."""
+
+    __tablename__ = "membership"
+    __table_args__ = (Index("ix_membership_current", "committee_id", "body", "valid_to"),)
+    id: int | None = Field(default=None, primary_key=True)
+    committee_id: int = Field(foreign_key="committee.id")
+    body: str = Field(max_length=8, foreign_key="member_body.code")
+    status: str = Field(max_length=1)
+    valid_from: datetime = Field(sa_type=UTCDateTime)
+    valid_to: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Liaison(SQLModel, table=True):
+    __tablename__ = "liaison"
+    __table_args__ = (Index("ix_liaison_current", "committee_id", "code", "valid_to"),)
+    id: int | None = Field(default=None, primary_key=True)
+    committee_id: int = Field(foreign_key="committee.id")
+    code: str = Field(max_length=40)  # what stands in the MB/NC column, e.g. "CEN/TC 465"
+    name: str = Field(default="", max_length=300)
+    category: str = Field(max_length=1)
+    valid_from: datetime = Field(sa_type=UTCDateTime)
+    valid_to: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "project"
+    id: int | None = Field(default=None, primary_key=True)
+    committee_id: int = Field(foreign_key="committee.id", index=True)
+    reference: str = Field(max_length=100, unique=True)
+    title: str = Field(max_length=500)
+    deliverable: str = Field(max_length=8)
+    stage: str = Field(max_length=5)
+    published_year: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StageChange(SQLModel, table=True):
+    __tablename__ = "stage_change"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    from_stage: str | None = Field(default=None, max_length=5)
+    to_stage: str = Field(max_length=5)
+    cause: str = Field(max_length=40)
+    ballot_id: int | None = Field(default=None, foreign_key="ballot.id")
+    reason: str = Field(default="", max_length=4000)
+    actor: str = Field(max_length=200)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Ballot(SQLModel, table=True):
+    __tablename__ = "ballot"
+    __table_args__ = (Index("ix_ballot_status_closes", "status", "closes_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    committee_id: int = Field(foreign_key="committee.id", index=True)
+    type: str = Field(max_length=20)
+    rulebook: str = Field(max_length=8)
+    status: str = Field(max_length=10)
+    question: str = Field(default="", max_length=4000)
+    iteration: int = 1
+    opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stage_before_open: str | None = Field(default=None, max_length=5)
+    p_member_count: int | None = None
+    approved: bool | None = None
+    result: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    decision: str | None = Field(default=None, max_length=5)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Eligibility(SQLModel, table=True):
+    """Who could take part, frozen when the ballot opened."""
+
+    __tablename__ = "eligibility"
+    ballot_id: int = Field(foreign_key="ballot.id", primary_key=True)
+    party: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(max_length=10)  # member | liaison
+    is_p_member: bool = False
+    may_vote: bool = False
+    may_comment: bool = False
+
+
+class Vote(SQLModel, table=True):
+    """Append-only: every cast or change is a row, the latest one counts."""
+
+    __tablename__ = "vote"
+    __table_args__ = (Index("ix_vote_ballot_body", "ballot_id", "body", "id"),)
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    ballot_id: int = Field(foreign_key="ballot.id")
+    body: str = Field(max_length=8)
+    position: str = Field(max_length=24)
+    reasons: str = Field(default="", max_length=20000)
+    participate: bool | None = None
+    experts: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONType)
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor: str = Field(max_length=200)
+    on_behalf_of: str = Field(max_length=8)
+    cast_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Comment(SQLModel, table=True):
+    """A body's comment. A replaced set is kept (superseded) so the record stays complete."""
+
+    __tablename__ = "comment"
+    __table_args__ = (Index("ix_comment_ballot_current", "ballot_id", "superseded", "body"),)
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    ballot_id: int = Field(foreign_key="ballot.id")
+    body: str = Field(max_length=40)
+    seq: int
+    reference: str = Field(max_length=60)
+    original_reference: str = Field(default="", max_length=60)
+    set_version: int = 1
+    superseded: bool = False
+    line: str = Field(default="", max_length=100)
+    clause: str = Field(default="", max_length=200)
+    element: str = Field(default="", max_length=200)
+    type: str = Field(default="", max_length=20)
+    comment: str = Field(max_length=20000)
+    proposed_change: str = Field(default="", max_length=20000)
+    observation: str = Field(default="", max_length=20000)
+    disposition: str | None = Field(default=None, max_length=32)
+    actor: str = Field(max_length=200)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+    observed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254, unique=True)
+    password_hash: str | None = Field(default=None, max_length=200)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RoleGrant(SQLModel, table=True):
+    __tablename__ = "role_grant"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    role: str = Field(max_length=16)
+    committee_id: int | None = Field(default=None, foreign_key="committee.id")
+    member_body: str | None = Field(default=None, max_length=8, foreign_key="member_body.code")
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """The append-only log. A mistake is corrected by a compensating event, never by an update."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_aggregate_id", "aggregate", "id"),)
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    type: str = Field(max_length=60, index=True)
+    aggregate: str = Field(max_length=60)
+    committee_id: int | None = Field(default=None, index=True)
+    actor: str = Field(max_length=200)
+    on_behalf_of: str | None = Field(default=None, max_length=40)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    version: int = 1
+
+
+class Outbox(SQLModel, table=True):
+    """Events committed but not yet handed to the broker (the transactional outbox)."""
+
+    __tablename__ = "outbox"
+    event_id: int = Field(sa_column=Column(BigId, primary_key=True, autoincrement=False))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+
+
+class IdempotentRequest(SQLModel, table=True):
+    """The first response to a creating POST sent with an Idempotency-Key, replayed for repeats."""
+
+    __tablename__ = "idempotent_request"
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    principal: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    fingerprint: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+__all__ = [
+    "ApiToken",
+    "Ballot",
+    "Comment",
+    "Committee",
+    "Eligibility",
+    "Event",
+    "IdempotentRequest",
+    "Liaison",
+    "MemberBody",
+    "Membership",
+    "Outbox",
+    "Project",
+    "RoleGrant",
+    "StageChange",
+    "User",
+    "Vote",
+    "metadata",
+]

@@ -1,0 +1,461 @@
+"""Ballot life cycle: create, open, extend, close, re-open, cancel. One transaction each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas import api
+from schemas.enums import BallotStatus, BallotType, Deliverable, MemberStatus, Position, RulebookName
+from schemas.events import (
+    BallotCancelled,
+    BallotClosed,
+    BallotCreated,
+    BallotExtended,
+    BallotOpened,
+    BallotReopened,
+)
+from schemas.tables import Ballot, Eligibility, MemberBody, Project, Vote
+from services import committees, events, projects
+from services.auth import Principal, require_secretary
+from services.errors import Conflict, DeadlinePassed, InvalidInput, NotFound
+from services.rules import approval, ballot_types, stages
+
+SYSTEM = "ballotdesk (deadline)"
+
+
+def deadline_passed(ballot: Ballot, now: datetime) -> bool:
+    """The one deadline rule: a ballot takes no writes from its closing instant on."""
+    return now >= ballot.closes_at
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _weeks(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / (7 * 24 * 3600)
+
+
+def _require_aware(value: datetime, field: str) -> None:
+    if value.tzinfo is None:
+        raise InvalidInput(f"{field} needs a time zone, e.g. 2026-12-01T12:00:00Z.", field=field)
+
+
+async def get_ballot(session: AsyncSession, ballot_id: int, *, lock: str | None = None) -> Ballot:
+    """Load a ballot; `lock="share"` for writes that must not race a close, `"update"` for a close."""
+    query = select(Ballot).where(Ballot.id == ballot_id)
+    if lock == "share":
+        query = query.with_for_update(read=True)
+    elif lock == "update":
+        query = query.with_for_update()
+    ballot = (await session.execute(query)).scalar_one_or_none()
+    if ballot is None:
+        raise NotFound(f"There is no ballot {ballot_id}.")
+    return ballot
+
+
+async def list_ballots(
+    session: AsyncSession, *, status: str | None = None, project_id: int | None = None, committee_id: int | None = None
+) -> list[Ballot]:
+    query = select(Ballot)
+    if status:
+        query = query.where(Ballot.status == status)
+    if project_id is not None:
+        query = query.where(Ballot.project_id == project_id)
+    if committee_id is not None:
+        query = query.where(Ballot.committee_id == committee_id)
+    return list((await session.execute(query.order_by(Ballot.id))).scalars())  # type: ignore[arg-type]
+
+
+async def create_ballot(
+    session: AsyncSession, principal: Principal, data: api.BallotCreate, now: datetime
+) -> tuple[Ballot, str | None]:
+    project = await projects.get_project(session, data.project_id)
+    require_secretary(principal, await committees.chain(session, project.committee_id))
+    _require_aware(data.closes_at, "closes_at")
+    start = data.opens_at or now
+    if data.opens_at is not None:
+        _require_aware(data.opens_at, "opens_at")
+    if data.closes_at <= now:
+        raise InvalidInput("The closing time must be in the future.", field="closes_at")
+    if data.closes_at <= start:
+        raise InvalidInput("The closing time must be after the opening time.", field="closes_at")
+    if data.type is BallotType.CIB and not data.question.strip():
+        raise InvalidInput("A committee internal ballot needs its question.", field="question")
+    warning = ballot_types.length_warning(data.type, _weeks(start, data.closes_at))
+    ballot = Ballot(
+        project_id=project.id,  # type: ignore[arg-type]
+        committee_id=project.committee_id,
+        type=data.type.value,
+        rulebook=data.rulebook.value,
+        status=BallotStatus.DRAFT.value,
+        question=data.question.strip(),
+        opens_at=data.opens_at,
+        closes_at=data.closes_at,
+        created_at=now,
+    )
+    session.add(ballot)
+    await session.flush()
+    assert ballot.id is not None and project.id is not None
+    await events.record(
+        session,
+        BallotCreated(
+            ballot_id=ballot.id,
+            project_id=project.id,
+            ballot_type=ballot.type,
+            rulebook=ballot.rulebook,
+            closes_at=data.closes_at.isoformat(),
+            opens_at=_iso(data.opens_at),
+            warning=warning,
+        ),
+        aggregate=f"ballot:{ballot.id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+    )
+    return ballot, warning
+
+
+def _may_comment(spec: ballot_types.BallotTypeSpec, *, kind: str, is_p: bool, may_vote: bool) -> bool:
+    sources = spec.comments_from
+    if kind == "liaison":
+        return "liaisons" in sources
+    return (
+        (may_vote and "voters" in sources)
+        or (is_p and "p" in sources)
+        or (not is_p and "o" in sources and kind == "member-o")
+        or "all_members" in sources
+    )
+
+
+async def _snapshot(session: AsyncSession, ballot: Ballot) -> list[Eligibility]:
+    spec = ballot_types.spec(BallotType(ballot.type))
+    members = {m.body: m.status for m in await committees.current_members(session, ballot.committee_id)}
+    rows: dict[str, Eligibility] = {}
+    if spec.voters == "all_members":
+        bodies = list((await session.execute(select(MemberBody.code))).scalars())
+        for code in bodies:
+            reserved = code in committees.RESERVED_CODES
+            is_p = members.get(code) == MemberStatus.P.value
+            rows[code] = Eligibility(
+                ballot_id=ballot.id,  # type: ignore[arg-type]
+                party=code,
+                kind="member",
+                is_p_member=is_p,
+                may_vote=not reserved,
+                # ISO/CS (**) and CCMC comment on member ballots but never vote.
+                may_comment=reserved or _may_comment(spec, kind="member", is_p=is_p, may_vote=True),
+            )
+    else:
+        for code, status in members.items():
+            is_p = status == MemberStatus.P.value
+            may_vote = is_p and spec.voters == "committee_p"
+            rows[code] = Eligibility(
+                ballot_id=ballot.id,  # type: ignore[arg-type]
+                party=code,
+                kind="member",
+                is_p_member=is_p,
+                may_vote=may_vote,
+                may_comment=_may_comment(spec, kind="member" if is_p else "member-o", is_p=is_p, may_vote=may_vote),
+            )
+    for liaison in await committees.current_liaisons(session, ballot.committee_id):
+        if liaison.code in rows:
+            continue
+        rows[liaison.code] = Eligibility(
+            ballot_id=ballot.id,  # type: ignore[arg-type]
+            party=liaison.code,
+            kind="liaison",
+            may_comment=_may_comment(spec, kind="liaison", is_p=False, may_vote=False),
+        )
+    return list(rows.values())
+
+
+async def _iteration(session: AsyncSession, ballot: Ballot) -> int:
+    """CD 2, CD 3 …: how many ballots of this type the project has had opened."""
+    count = (
+        await session.execute(
+            select(func.count())
+            .select_from(Ballot)
+            .where(
+                Ballot.project_id == ballot.project_id,
+                Ballot.type == ballot.type,
+                Ballot.opened_at.is_not(None),  # type: ignore[union-attr]
+                Ballot.id != ballot.id,
+            )
+        )
+    ).scalar_one()
+    return int(count) + 1
+
+
+async def open_ballot(session: AsyncSession, principal: Principal | str, ballot_id: int, now: datetime) -> Ballot:
+    ballot = await get_ballot(session, ballot_id, lock="update")
+    project = await projects.get_project(session, ballot.project_id, lock=True)
+    if isinstance(principal, Principal):
+        require_secretary(principal, await committees.chain(session, ballot.committee_id))
+    if ballot.status != BallotStatus.DRAFT.value:
+        raise Conflict(f"Only a draft ballot can be opened; this one is {ballot.status}.")
+    if deadline_passed(ballot, now):
+        raise Conflict("The closing time has already passed; extend it before opening.", field="closes_at")
+    try:
+        new_stage = stages.stage_on_open(BallotType(ballot.type), Deliverable(project.deliverable), project.stage)
+    except stages.StageError as exc:
+        raise Conflict(str(exc)) from exc
+    rows = await _snapshot(session, ballot)
+    session.add_all(rows)
+    ballot.status = BallotStatus.OPEN.value
+    ballot.opened_at = now
+    ballot.stage_before_open = project.stage
+    ballot.iteration = await _iteration(session, ballot)
+    ballot.p_member_count = sum(1 for r in rows if r.is_p_member)
+    session.add(ballot)
+    assert ballot.id is not None and project.id is not None
+    await events.record(
+        session,
+        BallotOpened(
+            ballot_id=ballot.id,
+            project_id=project.id,
+            closes_at=ballot.closes_at.isoformat(),
+            p_members=sorted(r.party for r in rows if r.is_p_member),
+            voters=sorted(r.party for r in rows if r.may_vote),
+            commenters=sorted(r.party for r in rows if r.may_comment),
+        ),
+        aggregate=f"ballot:{ballot.id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+    )
+    if new_stage is not None:
+        await projects.move_stage(
+            session, project, new_stage, cause="ballot opened", actor=principal, now=now, ballot_id=ballot.id
+        )
+    return ballot
+
+
+async def extend_ballot(
+    session: AsyncSession, principal: Principal, ballot_id: int, closes_at: datetime, now: datetime
+) -> tuple[Ballot, str | None]:
+    ballot = await get_ballot(session, ballot_id, lock="update")
+    require_secretary(principal, await committees.chain(session, ballot.committee_id))
+    _require_aware(closes_at, "closes_at")
+    if ballot.status not in (BallotStatus.DRAFT.value, BallotStatus.OPEN.value):
+        raise Conflict(f"A {ballot.status} ballot's deadline cannot be changed; re-open it instead.")
+    if ballot.status == BallotStatus.OPEN.value and deadline_passed(ballot, now):
+        raise DeadlinePassed("The deadline has passed; close the ballot, then re-open it if needed.")
+    if closes_at <= now:
+        raise InvalidInput("The new closing time must be in the future.", field="closes_at")
+    start = ballot.opened_at or ballot.opens_at or now
+    warning = ballot_types.length_warning(BallotType(ballot.type), _weeks(start, closes_at))
+    previous = ballot.closes_at
+    ballot.closes_at = closes_at
+    session.add(ballot)
+    assert ballot.id is not None
+    await events.record(
+        session,
+        BallotExtended(
+            ballot_id=ballot.id, previous_closes_at=previous.isoformat(), closes_at=closes_at.isoformat(), warning=warning
+        ),
+        aggregate=f"ballot:{ballot.id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+    )
+    return ballot, warning
+
+
+async def current_votes(session: AsyncSession, ballot_id: int) -> list[Vote]:
+    """The latest vote of each body (votes are append-only)."""
+    latest = (
+        select(func.max(Vote.id).label("id"))  # type: ignore[arg-type]
+        .where(Vote.ballot_id == ballot_id)
+        .group_by(Vote.body)
+        .subquery()
+    )
+    query = select(Vote).join(latest, Vote.id == latest.c.id).order_by(Vote.body)  # type: ignore[arg-type]
+    return list((await session.execute(query)).scalars())
+
+
+async def eligibility(session: AsyncSession, ballot_id: int) -> list[Eligibility]:
+    query = select(Eligibility).where(Eligibility.ballot_id == ballot_id).order_by(Eligibility.party)
+    return list((await session.execute(query)).scalars())
+
+
+async def tally(session: AsyncSession, ballot: Ballot) -> approval.BallotResult:
+    assert ballot.id is not None
+    snapshot = {e.party: e for e in await eligibility(session, ballot.id)}
+    cast = [
+        approval.CastVote(
+            body=v.body,
+            position=Position(v.position),
+            is_p_member=snapshot[v.body].is_p_member,
+            reasons=bool(v.reasons.strip()),
+            participate=v.participate,
+        )
+        for v in await current_votes(session, ballot.id)
+        if v.body in snapshot and snapshot[v.body].may_vote
+    ]
+    p_members = [e.party for e in snapshot.values() if e.is_p_member]
+    return approval.tally(
+        BallotType(ballot.type), approval.rulebook(RulebookName(ballot.rulebook)), p_members, cast
+    )
+
+
+async def close_ballot(
+    session: AsyncSession, principal: Principal | str, ballot_id: int, now: datetime
+) -> Ballot:
+    """Close now (the secretary) or at the deadline (the system, principal given as a name)."""
+    ballot = await get_ballot(session, ballot_id, lock="update")
+    if isinstance(principal, Principal):
+        require_secretary(principal, await committees.chain(session, ballot.committee_id))
+    if ballot.status != BallotStatus.OPEN.value:
+        raise Conflict(f"Only an open ballot can be closed; this one is {ballot.status}.")
+    result = await tally(session, ballot)
+    project = await projects.get_project(session, ballot.project_id, lock=True)
+    ballot.status = BallotStatus.CLOSED.value
+    ballot.closed_at = now
+    ballot.approved = result.approved
+    ballot.result = result.to_dict()
+    session.add(ballot)
+    assert ballot.id is not None and project.id is not None
+    await events.record(
+        session,
+        BallotClosed(
+            ballot_id=ballot.id,
+            project_id=project.id,
+            approved=result.approved,
+            result=ballot.result,
+            by_deadline=not isinstance(principal, Principal),
+        ),
+        aggregate=f"ballot:{ballot.id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+    )
+    new_stage = stages.stage_on_close(BallotType(ballot.type))
+    if new_stage is not None:
+        await projects.move_stage(
+            session, project, new_stage, cause="ballot closed", actor=principal, now=now, ballot_id=ballot.id
+        )
+    return ballot
+
+
+async def due_ballots(session: AsyncSession, now: datetime, limit: int = 50) -> list[int]:
+    """Open ballots whose deadline has passed; several schedulers may run this at once."""
+    query = (
+        select(Ballot.id)
+        .where(Ballot.status == BallotStatus.OPEN.value, Ballot.closes_at <= now)  # type: ignore[arg-type]
+        .order_by(Ballot.closes_at)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    return [int(i) for i in (await session.execute(query)).scalars()]
+
+
+async def reopen_ballot(
+    session: AsyncSession, principal: Principal, ballot_id: int, data: api.BallotReopen, now: datetime
+) -> Ballot:
+    ballot = await get_ballot(session, ballot_id, lock="update")
+    require_secretary(principal, await committees.chain(session, ballot.committee_id))
+    _require_aware(data.closes_at, "closes_at")
+    if ballot.status != BallotStatus.CLOSED.value:
+        raise Conflict(f"Only a closed ballot can be re-opened; this one is {ballot.status}.")
+    if ballot.decision is not None:
+        raise Conflict(f"The decision {ballot.decision} has been taken on this ballot; it cannot be re-opened.")
+    if data.closes_at <= now:
+        raise InvalidInput("The new closing time must be in the future.", field="closes_at")
+    project = await projects.get_project(session, ballot.project_id, lock=True)
+    previous = ballot.result
+    ballot.status = BallotStatus.OPEN.value
+    ballot.closes_at = data.closes_at
+    ballot.closed_at = None
+    ballot.approved = None
+    ballot.result = None
+    session.add(ballot)
+    assert ballot.id is not None
+    await events.record(
+        session,
+        BallotReopened(
+            ballot_id=ballot.id, closes_at=data.closes_at.isoformat(), reason=data.reason.strip(), previous_result=previous
+        ),
+        aggregate=f"ballot:{ballot.id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+    )
+    open_stage = stages.stage_on_open_code(BallotType(ballot.type))
+    if open_stage is not None:
+        await projects.move_stage(
+            session, project, open_stage, cause="ballot re-opened", actor=principal, now=now, ballot_id=ballot.id,
+            reason=data.reason.strip(),
+        )
+    return ballot
+
+
+async def cancel_ballot(
+    session: AsyncSession, principal: Principal, ballot_id: int, reason: str, now: datetime
+) -> Ballot:
+    ballot = await get_ballot(session, ballot_id, lock="update")
+    require_secretary(principal, await committees.chain(session, ballot.committee_id))
+    if ballot.status not in (BallotStatus.DRAFT.value, BallotStatus.OPEN.value):
+        raise Conflict(f"Only a draft or open ballot can be cancelled; this one is {ballot.status}.")
+    was_open = ballot.status == BallotStatus.OPEN.value
+    ballot.status = BallotStatus.CANCELLED.value
+    ballot.cancelled_at = now
+    session.add(ballot)
+    assert ballot.id is not None
+    await events.record(
+        session,
+        BallotCancelled(ballot_id=ballot.id, reason=reason.strip()),
+        aggregate=f"ballot:{ballot.id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+    )
+    if was_open and ballot.stage_before_open:
+        project = await projects.get_project(session, ballot.project_id, lock=True)
+        await projects.move_stage(
+            session, project, ballot.stage_before_open, cause="ballot cancelled", actor=principal, now=now,
+            ballot_id=ballot.id, reason=reason.strip(),
+        )
+    return ballot
+
+
+async def ballot_out(
+    session: AsyncSession, ballot: Ballot, now: datetime, *, project: Project | None = None, warning: str | None = None
+) -> api.BallotOut:
+    assert ballot.id is not None
+    project = project or await projects.get_project(session, ballot.project_id)
+    spec = ballot_types.spec(BallotType(ballot.type))
+    decisions = projects.decisions_for(ballot, project.deliverable)
+    stage = project.stage
+    document = stages.document_name(
+        project.reference, Deliverable(project.deliverable), ballot_draft_stage(ballot, stage), ballot.iteration
+    )
+    return api.BallotOut(
+        id=ballot.id,
+        project_id=ballot.project_id,
+        committee_id=ballot.committee_id,
+        type=ballot.type,
+        rulebook=ballot.rulebook,
+        status=ballot.status,
+        document=document,
+        question=ballot.question,
+        opens_at=ballot.opens_at,
+        closes_at=ballot.closes_at,
+        opened_at=ballot.opened_at,
+        closed_at=ballot.closed_at,
+        deadline_passed=deadline_passed(ballot, now),
+        positions=[p.value for p in spec.positions],
+        p_member_count=ballot.p_member_count,
+        result=ballot.result,
+        decision=ballot.decision,
+        decisions_allowed=[api.DecisionOption(code=d.code, label=d.label, path=list(d.path)) for d in decisions],
+        warning=warning,
+    )
+
+
+def ballot_draft_stage(ballot: Ballot, project_stage: str) -> str:
+    """The stage that names the balloted draft (a DIS stays 'DIS' after the project moved on)."""
+    code = stages.stage_on_open_code(BallotType(ballot.type))
+    return code or project_stage

@@ -1,0 +1,233 @@
+"""`ballotdesk`: the composition root. Wires the settings, the database and the processes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from sqlalchemy import select
+
+from schemas import api
+from schemas.enums import Role
+from schemas.tables import Committee, User
+from schemas.types import utcnow
+from services import ballots, demo, migrate, users
+from services.auth import ENV_ADMIN
+from services.db import Database
+from services.errors import Conflict, DomainError
+from services.settings import Settings
+
+log = logging.getLogger("ballotdesk")
+SWEEP_SECONDS = 15.0
+
+
+async def close_due(db: Database) -> list[int]:
+    """Close every open ballot whose deadline has passed, each in its own transaction."""
+    async with db.transaction() as session:
+        due = await ballots.due_ballots(session, utcnow())
+    closed = []
+    for ballot_id in due:
+        try:
+            async with db.transaction() as session:
+                await ballots.close_ballot(session, ballots.SYSTEM, ballot_id, utcnow())
+            closed.append(ballot_id)
+        except Conflict:
+            pass  # closed by someone else in between
+    return closed
+
+
+def deadline_sweeper(db: Database) -> Any:
+    """Embedded mode: close ballots at their deadline from inside the server process."""
+
+    @asynccontextmanager
+    async def run(_: Litestar) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                try:
+                    for ballot_id in await close_due(db):
+                        log.info("ballot %s closed at its deadline", ballot_id)
+                except Exception:
+                    log.exception("deadline sweep failed; retrying")
+                await asyncio.sleep(SWEEP_SECONDS)
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return run
+
+
+def _print_demo_tokens(issued: Sequence[tuple[demo.DemoUser, str]], base: str) -> None:
+    print("\nBallotdesk demo — sign in to the API with these bearer tokens (valid until the next start):")
+    for user, token in issued:
+        roles = ", ".join(f"{r.value}{' ' + b if b else ''}" for r, b in user.roles)
+        print(f"  {user.key:<13} {user.name:<26} {roles:<22} {token}")
+    print(f"\nTry:  curl -H 'Authorization: Bearer <token>' {base}/api/v1/ballots?status=open")
+    print(f"API description: {base}/schema/openapi.json  ·  {base}/schema/swagger\n")
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from services.http.app import create_app
+
+    migrate.upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    if args.demo:
+        async def prepare() -> list[tuple[demo.DemoUser, str]]:
+            try:
+                if await demo.load(db, utcnow()):
+                    print("Demo data loaded: ISO/TC 312 Service excellence.")
+                return await demo.issue_tokens(db, utcnow())
+            finally:
+                await db.dispose()
+
+        _print_demo_tokens(asyncio.run(prepare()), f"http://{args.host}:{args.port}")
+    app = create_app(settings, db=db, lifespan=[deadline_sweeper(db)])
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
+    migrate.upgrade(settings.database_url)
+    print(f"Database is at the latest schema: {settings.database_url.split('@')[-1]}")
+    return 0
+
+
+def cmd_demo(_: argparse.Namespace, settings: Settings) -> int:
+    migrate.upgrade(settings.database_url)
+    db = Database(settings.database_url)
+
+    async def run() -> bool:
+        try:
+            return await demo.load(db, utcnow())
+        finally:
+            await db.dispose()
+
+    print("Demo data loaded." if asyncio.run(run()) else "Demo data was already loaded.")
+    return 0
+
+
+def _parse_role(text: str, committees: dict[str, int]) -> api.RoleIn:
+    """`delegate:DE`, `secretary:ISO/TC 312`, `admin`, `observer`."""
+    name, _, scope = text.partition(":")
+    role = Role(name.strip())
+    scope = scope.strip()
+    if role in users.BODY_ROLES:
+        return api.RoleIn(role=role, member_body=scope or None)
+    if scope:
+        if scope not in committees:
+            raise DomainError(f"There is no committee {scope!r}.")
+        return api.RoleIn(role=role, committee_id=committees[scope])
+    return api.RoleIn(role=role)
+
+
+def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database(settings.database_url)
+
+    async def run() -> tuple[int, str | None]:
+        try:
+            async with db.transaction() as session:
+                refs = {c.reference: c.id for c in (await session.execute(select(Committee))).scalars() if c.id}
+                roles = [_parse_role(r, refs) for r in args.role]
+                data = api.UserCreate(name=args.name, email=args.email, roles=roles, password=args.password)
+                user = await users.create_user(session, ENV_ADMIN, data, utcnow())
+                assert user.id is not None
+                token = None
+                if args.token:
+                    _, token = await users.issue_token(session, ENV_ADMIN, user.id, "cli", utcnow())
+                return user.id, token
+        finally:
+            await db.dispose()
+
+    user_id, token = asyncio.run(run())
+    print(f"User {user_id} created.")
+    if token:
+        print(f"API token (shown once): {token}")
+    return 0
+
+
+def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database(settings.database_url)
+
+    async def run() -> str:
+        try:
+            async with db.transaction() as session:
+                user = (await session.execute(select(User).where(User.email == args.email.lower()))).scalar_one_or_none()
+                if user is None or user.id is None:
+                    raise DomainError(f"There is no user with e-mail {args.email}.")
+                _, token = await users.issue_token(session, ENV_ADMIN, user.id, args.label, utcnow())
+                return token
+        finally:
+            await db.dispose()
+
+    print(f"API token (shown once): {asyncio.run(run())}")
+    return 0
+
+
+def cmd_close_due(_: argparse.Namespace, settings: Settings) -> int:
+    db = Database(settings.database_url)
+
+    async def run() -> list[int]:
+        try:
+            return await close_due(db)
+        finally:
+            await db.dispose()
+
+    closed = asyncio.run(run())
+    print(f"Closed {len(closed)} ballot(s) at their deadline: {closed}" if closed else "No ballot was due.")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ballotdesk", description="Ballots and comments for standards committees.")
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the service (embedded: migrations, API, deadline sweeps in one process)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="load the demo data and print demo users' tokens")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="load the demo data (once)").set_defaults(func=cmd_demo)
+    sub.add_parser("close-due", help="close ballots whose deadline has passed").set_defaults(func=cmd_close_due)
+    users_p = sub.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
+    create = users_p.add_parser("create", help="create a user")
+    create.add_argument("--name", required=True)
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", action="append", default=[], help="e.g. delegate:DE, secretary:'ISO/TC 312', admin")
+    create.add_argument("--password", default=None)
+    create.add_argument("--token", action="store_true", help="also issue an API token")
+    create.set_defaults(func=cmd_users_create)
+    tokens_p = sub.add_parser("tokens", help="manage API tokens").add_subparsers(dest="tokens_command", required=True)
+    tcreate = tokens_p.add_parser("create", help="issue an API token for a user")
+    tcreate.add_argument("--email", required=True)
+    tcreate.add_argument("--label", default="cli")
+    tcreate.set_defaults(func=cmd_tokens_create)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        result: int = args.func(args, settings)
+    except (DomainError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

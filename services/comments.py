@@ -1,0 +1,168 @@
+"""A body's comments on a ballot, and the secretariat's observations on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas import api
+from schemas.enums import Role
+from schemas.events import CommentsReplaced, CommentsSubmitted, ObservationRecorded
+from schemas.tables import Comment
+from services import ballots, committees, events
+from services.auth import Principal, require_body, require_committee_officer
+from services.errors import Forbidden, NotFound
+from services.rules import clauses
+from services.visibility import readable_bodies
+from services.votes import participant, require_writable
+
+
+def reference(body: str, seq: int) -> str:
+    return f"{body}-{seq:03d}"
+
+
+async def current_set(session: AsyncSession, ballot_id: int, body: str) -> list[Comment]:
+    query = (
+        select(Comment)
+        .where(Comment.ballot_id == ballot_id, Comment.body == body, Comment.superseded.is_(False))  # type: ignore[attr-defined]
+        .order_by(Comment.seq)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def replace_comments(
+    session: AsyncSession, principal: Principal, ballot_id: int, body: str, data: api.CommentsPut, now: datetime
+) -> tuple[list[Comment], bool]:
+    """Replace the body's whole comment set; returns (the new set, whether it is the first)."""
+    ballot = await ballots.get_ballot(session, ballot_id, lock="share")
+    require_writable(ballot, now)
+    require_body(principal, body, Role.DELEGATE, Role.COMMENTER)
+    row = await participant(session, ballot_id, body)
+    if not row.may_comment:
+        raise Forbidden(f"{body} may not comment on this ballot.")
+    version = (
+        await session.execute(
+            select(func.max(Comment.set_version)).where(Comment.ballot_id == ballot_id, Comment.body == body)
+        )
+    ).scalar_one()
+    first = version is None
+    previous = await current_set(session, ballot_id, body)
+    if previous:
+        await session.execute(
+            update(Comment)
+            .where(Comment.ballot_id == ballot_id, Comment.body == body, Comment.superseded.is_(False))  # type: ignore[attr-defined]
+            .values(superseded=True)
+        )
+    new_version = (version or 0) + 1
+    rows = [
+        {
+            "ballot_id": ballot_id,
+            "body": body,
+            "seq": seq,
+            "reference": reference(body, seq),
+            "original_reference": "",
+            "set_version": new_version,
+            "superseded": False,
+            "line": c.line.strip(),
+            "clause": c.clause.strip(),
+            "element": c.element.strip(),
+            "type": c.type.value if c.type else "",
+            "comment": c.comment.strip(),
+            "proposed_change": c.proposed_change.strip(),
+            "observation": "",
+            "disposition": None,
+            "actor": principal.label,
+            "submitted_at": now,
+        }
+        for seq, c in enumerate(data.comments, start=1)
+    ]
+    if rows:
+        await session.execute(insert(Comment), rows)
+    references = [r["reference"] for r in rows]
+    payload: CommentsSubmitted | CommentsReplaced
+    if first:
+        payload = CommentsSubmitted(
+            ballot_id=ballot_id, body=body, count=len(rows), set_version=new_version, references=references
+        )
+    else:
+        payload = CommentsReplaced(
+            ballot_id=ballot_id, body=body, count=len(rows), previous_count=len(previous),
+            set_version=new_version, references=references,
+        )
+    await events.record(
+        session, payload, aggregate=f"ballot:{ballot_id}", actor=principal, now=now,
+        committee_id=ballot.committee_id, on_behalf_of=body,
+    )
+    return await current_set(session, ballot_id, body), first
+
+
+async def list_comments(
+    session: AsyncSession, principal: Principal, ballot_id: int, order: str = "clause", body: str | None = None
+) -> list[Comment]:
+    ballot = await ballots.get_ballot(session, ballot_id)
+    chain = await committees.chain(session, ballot.committee_id)
+    readable = readable_bodies(principal, ballot, chain, await ballots.eligibility(session, ballot_id))
+    query = select(Comment).where(Comment.ballot_id == ballot_id, Comment.superseded.is_(False))  # type: ignore[attr-defined]
+    if body is not None:
+        query = query.where(Comment.body == body)
+    rows = [c for c in (await session.execute(query)).scalars() if readable is None or c.body in readable]
+    if order == "member":
+        rows.sort(key=lambda c: clauses.member_order_key(c.body, c.reference, c.clause, c.line))
+    else:
+        rows.sort(key=lambda c: clauses.comment_order_key(c.clause, c.line, c.body, c.reference))
+    return rows
+
+
+async def record_observation(
+    session: AsyncSession, principal: Principal, ballot_id: int, ref: str, data: api.ObservationPut, now: datetime
+) -> Comment:
+    ballot = await ballots.get_ballot(session, ballot_id)
+    require_committee_officer(principal, await committees.chain(session, ballot.committee_id))
+    comment = (
+        await session.execute(
+            select(Comment).where(
+                Comment.ballot_id == ballot_id,
+                Comment.reference == ref,
+                Comment.superseded.is_(False),  # type: ignore[attr-defined]
+            )
+        )
+    ).scalar_one_or_none()
+    if comment is None:
+        raise NotFound(f"There is no comment {ref} on ballot {ballot_id}.")
+    comment.observation = data.observation.strip()
+    comment.disposition = data.disposition.value if data.disposition else None
+    comment.observed_at = now
+    session.add(comment)
+    await events.record(
+        session,
+        ObservationRecorded(
+            ballot_id=ballot_id,
+            reference=ref,
+            disposition=comment.disposition,
+            observation_chars=len(comment.observation),
+        ),
+        aggregate=f"ballot:{ballot_id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+    )
+    return comment
+
+
+def comment_out(c: Comment) -> api.CommentOut:
+    return api.CommentOut(
+        reference=c.reference,
+        body=c.body,
+        line=c.line,
+        clause=c.clause,
+        element=c.element,
+        type=c.type,
+        comment=c.comment,
+        proposed_change=c.proposed_change,
+        observation=c.observation,
+        disposition=c.disposition,
+        original_reference=c.original_reference,
+        submitted_at=c.submitted_at,
+    )

@@ -1,0 +1,63 @@
+"""Append events to the log inside the caller's transaction, with their outbox entry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.events import Payload
+from schemas.tables import Event, Outbox
+from services.auth import Principal
+
+
+async def record(
+    session: AsyncSession,
+    payload: Payload,
+    *,
+    aggregate: str,
+    actor: Principal | str,
+    now: datetime,
+    committee_id: int | None = None,
+    on_behalf_of: str | None = None,
+) -> Event:
+    event = Event(
+        occurred_at=now,
+        type=payload.type,
+        aggregate=aggregate,
+        committee_id=committee_id,
+        actor=actor if isinstance(actor, str) else actor.label,
+        on_behalf_of=on_behalf_of,
+        payload=msgspec.to_builtins(payload),
+        version=payload.version,
+    )
+    session.add(event)
+    await session.flush()
+    assert event.id is not None
+    session.add(Outbox(event_id=event.id, created_at=now))
+    return event
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    types: Sequence[str] = (),
+    aggregate: str | None = None,
+    committee_ids: Sequence[int] | None = None,
+) -> list[Event]:
+    """A cursor page of the log, oldest first. `committee_ids=None` means no scoping (admin)."""
+    query: Any = select(Event).where(Event.id > after)  # type: ignore[arg-type, operator]
+    if types:
+        query = query.where(Event.type.in_(list(types)))  # type: ignore[attr-defined]
+    if aggregate:
+        query = query.where(Event.aggregate == aggregate)
+    if committee_ids is not None:
+        query = query.where(Event.committee_id.in_(list(committee_ids)))  # type: ignore[union-attr]
+    query = query.order_by(Event.id).limit(limit)  # type: ignore[arg-type]
+    return list((await session.execute(query)).scalars())

@@ -1,0 +1,79 @@
+"""The litestar application: routes, dependencies, error handling, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from schemas.types import utcnow
+from services.db import Database
+from services.http.ballots import BallotController
+from services.http.deps import provide_now, provide_principal, provide_session
+from services.http.directory import DirectoryController
+from services.http.log import EventController
+from services.http.problems import EXCEPTION_HANDLERS
+from services.http.projects import ProjectController
+from services.http.users import UserController
+from services.settings import Settings
+
+
+@get("/health", operation_id="Health", include_in_schema=False)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    lifespan: list[Callable[[Litestar], Any]] | None = None,
+) -> Litestar:
+    settings = settings or Settings.from_env()
+    database = db or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def dispose_engine(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            DirectoryController,
+            ProjectController,
+            BallotController,
+            UserController,
+            EventController,
+        ],
+        dependencies={
+            "session": Provide(provide_session),
+            "now": Provide(provide_now, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"settings": settings, "db": database, "clock": clock}),
+        request_max_body_size=settings.max_request_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Ballotdesk",
+            version="1",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(path="/openapi.json"), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
+            ),
+            security=[{"bearer": []}],
+        ),
+        lifespan=[dispose_engine, *(lifespan or [])],
+    )

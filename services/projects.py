@@ -1,0 +1,196 @@
+"""Projects, their stage history and the secretary's post-ballot decision."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas import api
+from schemas.enums import BallotStatus, BallotType, Deliverable
+from schemas.events import ProjectCreated, StageChanged
+from schemas.tables import Ballot, Project, StageChange
+from services import committees, events
+from services.auth import Principal, require_secretary
+from services.errors import Conflict, InvalidInput, NotFound
+from services.rules import stages
+
+
+async def get_project(session: AsyncSession, project_id: int, *, lock: bool = False) -> Project:
+    query = select(Project).where(Project.id == project_id)
+    if lock:
+        query = query.with_for_update()
+    project = (await session.execute(query)).scalar_one_or_none()
+    if project is None:
+        raise NotFound(f"There is no project {project_id}.")
+    return project
+
+
+async def create_project(
+    session: AsyncSession, principal: Principal, data: api.ProjectCreate, now: datetime
+) -> Project:
+    await committees.get_committee(session, data.committee_id)
+    require_secretary(principal, await committees.chain(session, data.committee_id))
+    if not stages.is_valid_stage(data.stage):
+        raise InvalidInput(f"{data.stage} is not a harmonized stage code.", field="stage")
+    reference = data.reference.strip()
+    if (await session.execute(select(Project).where(Project.reference == reference))).first():
+        raise Conflict(f"Project {reference} already exists.")
+    project = Project(
+        committee_id=data.committee_id,
+        reference=reference,
+        title=data.title.strip(),
+        deliverable=data.deliverable.value,
+        stage=data.stage,
+        published_year=data.published_year,
+        created_at=now,
+    )
+    session.add(project)
+    await session.flush()
+    assert project.id is not None
+    # A project may be registered at any stage (work that started before the installation).
+    session.add(
+        StageChange(
+            project_id=project.id,
+            from_stage=None,
+            to_stage=project.stage,
+            cause="registered",
+            actor=principal.label,
+            occurred_at=now,
+        )
+    )
+    await events.record(
+        session,
+        ProjectCreated(
+            project_id=project.id,
+            committee_id=project.committee_id,
+            reference=project.reference,
+            deliverable=project.deliverable,
+            stage=project.stage,
+        ),
+        aggregate=f"project:{project.id}",
+        actor=principal,
+        now=now,
+        committee_id=project.committee_id,
+    )
+    return project
+
+
+async def move_stage(
+    session: AsyncSession,
+    project: Project,
+    to_stage: str,
+    *,
+    cause: str,
+    actor: Principal | str,
+    now: datetime,
+    ballot_id: int | None = None,
+    reason: str = "",
+) -> None:
+    """The only way a project's stage changes: history row and event, in the caller's transaction."""
+    assert project.id is not None
+    from_stage = project.stage
+    if from_stage == to_stage:
+        return
+    project.stage = to_stage
+    session.add(project)
+    label = actor if isinstance(actor, str) else actor.label
+    session.add(
+        StageChange(
+            project_id=project.id,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            cause=cause,
+            ballot_id=ballot_id,
+            reason=reason,
+            actor=label,
+            occurred_at=now,
+        )
+    )
+    await events.record(
+        session,
+        StageChanged(
+            project_id=project.id,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            cause=cause,
+            ballot_id=ballot_id,
+            reason=reason,
+        ),
+        aggregate=f"project:{project.id}",
+        actor=actor,
+        now=now,
+        committee_id=project.committee_id,
+    )
+
+
+async def decidable_ballot(session: AsyncSession, project_id: int, ballot_id: int | None) -> Ballot:
+    """The closed ballot a decision follows: the one named, or the project's latest closed one."""
+    query = select(Ballot).where(Ballot.project_id == project_id, Ballot.status == BallotStatus.CLOSED.value)
+    if ballot_id is not None:
+        query = query.where(Ballot.id == ballot_id)
+    query = query.order_by(Ballot.closed_at.desc(), Ballot.id.desc()).limit(1)  # type: ignore[union-attr]
+    ballot = (await session.execute(query)).scalar_one_or_none()
+    if ballot is None:
+        raise Conflict("There is no closed ballot on this project to decide on.")
+    return ballot
+
+
+def decisions_for(ballot: Ballot, deliverable: str) -> tuple[stages.Decision, ...]:
+    if ballot.status != BallotStatus.CLOSED.value or ballot.decision is not None:
+        return ()
+    return stages.allowed_decisions(BallotType(ballot.type), Deliverable(deliverable), ballot.approved)
+
+
+async def decide(
+    session: AsyncSession, principal: Principal, project_id: int, data: api.DecisionCreate, now: datetime
+) -> Project:
+    project = await get_project(session, project_id, lock=True)
+    require_secretary(principal, await committees.chain(session, project.committee_id))
+    ballot = await decidable_ballot(session, project_id, data.ballot_id)
+    if ballot.decision is not None:
+        raise Conflict(f"Ballot {ballot.id} already has its decision ({ballot.decision}).")
+    try:
+        chosen = stages.decision(
+            BallotType(ballot.type), Deliverable(project.deliverable), ballot.approved, data.decision
+        )
+    except stages.StageError as exc:
+        raise Conflict(str(exc), field="decision") from exc
+    ballot.decision = chosen.code
+    ballot.decided_at = now
+    session.add(ballot)
+    for step in chosen.path:
+        await move_stage(
+            session,
+            project,
+            step,
+            cause="decision",
+            actor=principal,
+            now=now,
+            ballot_id=ballot.id,
+            reason=data.reason.strip(),
+        )
+    return project
+
+
+async def history(session: AsyncSession, project_id: int) -> list[StageChange]:
+    await get_project(session, project_id)
+    query = select(StageChange).where(StageChange.project_id == project_id).order_by(StageChange.id)  # type: ignore[arg-type]
+    return list((await session.execute(query)).scalars())
+
+
+def project_out(project: Project, iteration: int = 1) -> api.ProjectOut:
+    assert project.id is not None
+    return api.ProjectOut(
+        id=project.id,
+        committee_id=project.committee_id,
+        reference=project.reference,
+        title=project.title,
+        deliverable=project.deliverable,
+        stage=project.stage,
+        stage_name=stages.STAGE_NAMES.get(project.stage, ""),
+        document=stages.document_name(
+            project.reference, Deliverable(project.deliverable), project.stage, iteration, project.published_year
+        ),
+    )

@@ -1,0 +1,500 @@
+"""Harmonized stage codes and the moves ballot events make (SPEC §3.1, iso-rules §1).
+
+The moves are one table per ballot type (`_FLOWS`): where a ballot may open from, what it
+opens and closes, and which decisions a result allows. Code below only reads the table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+from schemas.enums import BallotType, Deliverable
+
+
+class StageError(ValueError):
+    """A stage move the rules do not allow; the message is meant for the secretary."""
+
+
+STAGE_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "00.00": "Proposal for new project received",
+        "00.20": "Proposal for new project under review",
+        "00.60": "Close of review",
+        "00.98": "Proposal for new project abandoned",
+        "00.99": "Approval to ballot proposal for new project",
+        "10.00": "Proposal for new project registered",
+        "10.20": "New project ballot initiated",
+        "10.60": "Close of voting",
+        "10.92": "Proposal returned to submitter for further definition",
+        "10.98": "New project rejected",
+        "10.99": "New project approved",
+        "20.00": "New project registered in TC/SC work programme",
+        "20.20": "Working draft (WD) study initiated",
+        "20.60": "Close of comment period",
+        "20.98": "Project deleted",
+        "20.99": "WD approved for registration as CD",
+        "30.00": "Committee draft (CD) registered",
+        "30.20": "CD study/ballot initiated",
+        "30.60": "Close of voting/comment period",
+        "30.92": "CD referred back to Working Group",
+        "30.98": "Project deleted",
+        "30.99": "CD approved for registration as DIS",
+        "40.00": "DIS registered",
+        "40.20": "DIS ballot initiated: 12 weeks",
+        "40.60": "Close of voting",
+        "40.92": "Full report circulated: DIS referred back to TC or SC",
+        "40.93": "Full report circulated: decision for new DIS ballot",
+        "40.98": "Project deleted",
+        "40.99": "Full report circulated: DIS approved for registration as FDIS",
+        "50.00": "Final text received or FDIS registered for formal approval",
+        "50.20": "Proof sent to secretariat or FDIS ballot initiated: 8 weeks",
+        "50.60": "Close of voting. Proof returned by secretariat",
+        "50.92": "FDIS or proof referred back to TC or SC",
+        "50.98": "Project deleted",
+        "50.99": "FDIS or proof approved for publication",
+        "60.00": "International Standard under publication",
+        "60.60": "International Standard published",
+        "90.20": "International Standard under systematic review",
+        "90.60": "Close of review",
+        "90.92": "International Standard to be revised",
+        "90.93": "International Standard confirmed",
+        "90.99": "Withdrawal of International Standard proposed by TC or SC",
+        "95.20": "Withdrawal ballot initiated",
+        "95.60": "Close of voting",
+        "95.92": "Decision not to withdraw International Standard",
+        "95.99": "Withdrawal of International Standard",
+    }
+)
+
+
+def is_valid_stage(code: str) -> bool:
+    return isinstance(code, str) and code in STAGE_NAMES
+
+
+@dataclass(frozen=True)
+class Decision:
+    code: str
+    label: str
+    path: tuple[str, ...]
+    requires: Literal["approved", "not_approved", "any"]
+
+
+Requires = Literal["approved", "not_approved", "any"]
+
+_ALL = frozenset(Deliverable)
+_ENQUIRY_PATH = frozenset({Deliverable.IS, Deliverable.AMD, Deliverable.COR})
+_SKIPS_ENQUIRY = frozenset({Deliverable.TS, Deliverable.PAS, Deliverable.TR})
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One decision as data; `paths` overrides `path` for the deliverables it names."""
+
+    code: str
+    label: str
+    path: tuple[str, ...]
+    requires: Requires
+    paths: tuple[tuple[Deliverable, tuple[str, ...], str], ...] = ()
+
+    def for_deliverable(self, deliverable: Deliverable) -> Decision:
+        for d, path, label in self.paths:
+            if d == deliverable:
+                return Decision(self.code, label, path, self.requires)
+        return Decision(self.code, self.label, self.path, self.requires)
+
+
+@dataclass(frozen=True)
+class _Flow:
+    opens_from: tuple[str, ...]
+    opens: str | None
+    closes: str | None
+    deliverables: frozenset[Deliverable]
+    decisions: tuple[_Rule, ...]
+    comment_only: bool = False
+
+
+_CD_PROCEED_SKIP = tuple(
+    (d, ("30.99", "50.00"), f"CD approved for registration as D{d.value}") for d in sorted(_SKIPS_ENQUIRY)
+)
+# A WD or CD consultation has no vote: moving on is the committee's consensus call, so every
+# decision is offered whatever the (non-)result says.
+_CD_CONSULTATION_RULES = (
+    _Rule("30.99", "CD approved for registration as DIS", ("30.99", "40.00"), "any", _CD_PROCEED_SKIP),
+    _Rule("30.92", "CD referred back to Working Group", ("30.92",), "any"),
+    _Rule("30.98", "Project deleted", ("30.98",), "any"),
+)
+_CD_BALLOT_RULES = (
+    _Rule("30.99", "CD approved for registration as DIS", ("30.99", "40.00"), "approved", _CD_PROCEED_SKIP),
+    _Rule("30.92", "CD referred back to Working Group", ("30.92",), "any"),
+    _Rule("30.98", "Project deleted", ("30.98",), "any"),
+)
+
+
+# At stage 50 the text is final: an approved draft goes to publication, so referral and
+# deletion are only offered after a failed ballot.
+def _approval_stage_rules(draft: str) -> tuple[_Rule, ...]:
+    return (
+        _Rule("50.99", f"{draft} approved for publication", ("50.99", "60.00"), "approved"),
+        _Rule("50.92", f"{draft} referred back to TC or SC", ("50.92",), "not_approved"),
+        _Rule("50.98", "Project deleted", ("50.98",), "not_approved"),
+    )
+
+
+# TS, PAS and TR are balloted at stage 50 once the committee stage is done (30.99), or when
+# registered there directly (50.00).
+_STAGE_50_OPENS_FROM = ("30.99", "50.00")
+# A new committee-stage iteration: after a CD closes (30.60), after referral to the WG (30.92),
+# and after a DIS or stage-50 ballot was referred back to the committee (40.92, 50.92).
+_CD_OPENS_FROM = ("20.99", "30.00", "30.60", "30.92", "40.92", "50.92")
+
+_FLOWS: Mapping[BallotType, _Flow] = MappingProxyType(
+    {
+        BallotType.NP: _Flow(
+            # 10.92 returns the proposal for further definition; it is balloted again from there.
+            opens_from=("00.99", "10.00", "10.92"),
+            opens="10.20",
+            closes="10.60",
+            deliverables=_ALL,
+            decisions=(
+                _Rule("10.99", "New project approved", ("10.99", "20.00"), "approved"),
+                _Rule("10.92", "Proposal returned to submitter for further definition", ("10.92",), "any"),
+                _Rule("10.98", "New project rejected", ("10.98",), "not_approved"),
+            ),
+        ),
+        BallotType.WD: _Flow(
+            # 20.60: the WG circulates another working draft; 30.92: the CD came back to the WG.
+            opens_from=("10.99", "20.00", "20.60", "30.92"),
+            opens="20.20",
+            closes="20.60",
+            deliverables=_ALL,
+            decisions=(
+                _Rule("20.99", "WD approved for registration as CD", ("20.99", "30.00"), "any"),
+                _Rule("20.98", "Project deleted", ("20.98",), "any"),
+            ),
+            comment_only=True,
+        ),
+        BallotType.CD_CONSULTATION: _Flow(
+            opens_from=_CD_OPENS_FROM,
+            opens="30.20",
+            closes="30.60",
+            deliverables=_ALL,
+            decisions=_CD_CONSULTATION_RULES,
+            comment_only=True,
+        ),
+        BallotType.CD: _Flow(
+            opens_from=_CD_OPENS_FROM,
+            opens="30.20",
+            closes="30.60",
+            deliverables=_ALL,
+            decisions=_CD_BALLOT_RULES,
+        ),
+        BallotType.DIS: _Flow(
+            # 50.92: an FDIS referred back may go out for a new enquiry.
+            opens_from=("30.99", "40.00", "40.93", "50.92"),
+            opens="40.20",
+            closes="40.60",
+            # TS, PAS and TR skip the enquiry (SPEC §3.1).
+            deliverables=_ENQUIRY_PATH,
+            decisions=(
+                _Rule(
+                    "40.99",
+                    "Full report circulated: DIS approved for registration as FDIS",
+                    ("40.99", "50.00"),
+                    "approved",
+                ),
+                _Rule("60.00", "Approved; FDIS skipped, to publication", ("40.99", "60.00"), "approved"),
+                # Substantial changes after even an approved DIS can justify referral or a
+                # second DIS, and the committee may always abandon a project.
+                _Rule("40.92", "Full report circulated: DIS referred back to TC or SC", ("40.92",), "any"),
+                _Rule("40.93", "Full report circulated: decision for new DIS ballot", ("40.93",), "any"),
+                _Rule("40.98", "Project deleted", ("40.98",), "any"),
+            ),
+        ),
+        BallotType.FDIS: _Flow(
+            opens_from=("40.99", "50.00"),
+            opens="50.20",
+            closes="50.60",
+            deliverables=_ENQUIRY_PATH,
+            decisions=_approval_stage_rules("FDIS"),
+        ),
+        BallotType.DTS: _Flow(
+            opens_from=_STAGE_50_OPENS_FROM,
+            opens="50.20",
+            closes="50.60",
+            deliverables=frozenset({Deliverable.TS}),
+            decisions=_approval_stage_rules("DTS"),
+        ),
+        BallotType.DTR: _Flow(
+            opens_from=_STAGE_50_OPENS_FROM,
+            opens="50.20",
+            closes="50.60",
+            deliverables=frozenset({Deliverable.TR}),
+            decisions=_approval_stage_rules("DTR"),
+        ),
+        BallotType.DPAS: _Flow(
+            opens_from=_STAGE_50_OPENS_FROM,
+            opens="50.20",
+            closes="50.60",
+            deliverables=frozenset({Deliverable.PAS}),
+            decisions=_approval_stage_rules("DPAS"),
+        ),
+        BallotType.SR: _Flow(
+            # 95.92: a standard kept after a withdrawal ballot is reviewed again in due course.
+            opens_from=("60.60", "90.93", "95.92"),
+            opens="90.20",
+            closes="90.60",
+            deliverables=_ALL,
+            decisions=(
+                _Rule("90.93", "International Standard confirmed", ("90.93",), "approved"),
+                _Rule("90.92", "International Standard to be revised", ("90.92",), "any"),
+                _Rule(
+                    "90.99", "Withdrawal of International Standard proposed by TC or SC", ("90.99",), "any"
+                ),
+            ),
+        ),
+        BallotType.WITHDRAWAL: _Flow(
+            opens_from=("90.99",),
+            opens="95.20",
+            closes="95.60",
+            deliverables=_ALL,
+            decisions=(
+                _Rule("95.99", "Withdrawal of International Standard", ("95.99",), "approved"),
+                # The member bodies' vote is the decision here: keeping a standard they voted
+                # to withdraw would overrule the ballot, so 95.92 follows a failed ballot only.
+                _Rule("95.92", "Decision not to withdraw International Standard", ("95.92",), "not_approved"),
+            ),
+        ),
+        # A CIB asks the committee a free question; it never moves the project.
+        BallotType.CIB: _Flow(
+            opens_from=(),
+            opens=None,
+            closes=None,
+            deliverables=_ALL,
+            decisions=(),
+        ),
+    }
+)
+
+
+def _flow(ballot_type: BallotType) -> _Flow:
+    try:
+        return _FLOWS[BallotType(ballot_type)]
+    except (KeyError, ValueError):
+        raise StageError(f"Unknown ballot type: {ballot_type!r}") from None
+
+
+def _describe(code: str) -> str:
+    name = STAGE_NAMES.get(code)
+    return f"{code} ({name})" if name else code
+
+
+def _or_list(codes: tuple[str, ...]) -> str:
+    if len(codes) == 1:
+        return codes[0]
+    return ", ".join(codes[:-1]) + " or " + codes[-1]
+
+
+def stage_on_open(ballot_type: BallotType, deliverable: Deliverable, current: str) -> str | None:
+    bt = BallotType(ballot_type)
+    flow = _flow(bt)
+    if flow.opens is None:
+        return None
+    deliverable = Deliverable(deliverable)
+    if deliverable not in flow.deliverables:
+        allowed = ", ".join(sorted(d.value for d in flow.deliverables))
+        raise StageError(
+            f"A {bt.value} ballot cannot be run on a {deliverable.value} project; it is for {allowed}"
+        )
+    if current not in flow.opens_from:
+        raise StageError(
+            f"A {bt.value} ballot cannot open while the project is at stage "
+            f"{_describe(current)}: it moves the project to {_describe(flow.opens)} and opens "
+            f"only from stage {_or_list(flow.opens_from)}"
+        )
+    return flow.opens
+
+
+def stage_on_close(ballot_type: BallotType) -> str | None:
+    return _flow(ballot_type).closes
+
+
+def stage_on_open_code(ballot_type: BallotType) -> str | None:
+    """The stage a ballot of this type runs at (40.20 for DIS), whatever the project's stage now."""
+    return _flow(ballot_type).opens
+
+
+def _offered(rule: _Rule, approved: bool | None) -> bool:
+    if approved is None or rule.requires == "any":
+        return True
+    return (rule.requires == "approved") == approved
+
+
+def allowed_decisions(
+    ballot_type: BallotType, deliverable: Deliverable, approved: bool | None
+) -> tuple[Decision, ...]:
+    bt = BallotType(ballot_type)
+    flow = _flow(bt)
+    # A comment-only result carries approved=False; that is "no vote", not "failed".
+    outcome = None if flow.comment_only else approved
+    return tuple(r.for_deliverable(Deliverable(deliverable)) for r in flow.decisions if _offered(r, outcome))
+
+
+def decision(ballot_type: BallotType, deliverable: Deliverable, approved: bool | None, code: str) -> Decision:
+    bt = BallotType(ballot_type)
+    offered = allowed_decisions(bt, deliverable, approved)
+    for d in offered:
+        if d.code == code:
+            return d
+    allowed = ", ".join(d.code for d in offered) or "none"
+    if not _flow(bt).decisions:
+        raise StageError(f"A {bt.value} ballot leads to no stage decision (asked for {code})")
+    known = any(r.code == code for r in _flow(bt).decisions)
+    if known:
+        outcome = "approved" if approved else "not approved"
+        raise StageError(f"Decision {code} is not allowed: the ballot was {outcome}. Allowed: {allowed}")
+    raise StageError(f"Decision {code} is not a decision after a {bt.value} ballot. Allowed: {allowed}")
+
+
+# --- document names -------------------------------------------------------------------------
+
+_STAGE_RE = re.compile(r"^\s*([0-9]{2})\.([0-9]{2})\s*$")
+_AMD_RE = re.compile(
+    r"^(?P<base>.+?)\s*/\s*(?:(?:PWI|NP|AWI|WD|CD|PRF)\s+)?(?:FD|D)?"
+    r"(?P<kind>amd|cor)\s*(?P<num>[0-9]+)(?:\.[0-9]+)?(?::(?P<year>[0-9]{4}))?\s*$",
+    re.IGNORECASE,
+)
+_NUMBER_RE = re.compile(
+    r"^(?P<num>[0-9][0-9A-Za-z\-]*)(?:\.(?P<iter>[0-9]+))?(?::(?P<year>[0-9]{4}))?(?P<rest>.*)$"
+)
+# Words a reference may already carry from an earlier stage; they are replaced, not repeated.
+_STAGE_WORDS = frozenset(
+    {
+        "PWI",
+        "NP",
+        "NWIP",
+        "AWI",
+        "WD",
+        "CD",
+        "DIS",
+        "FDIS",
+        "PRF",
+        "IS",
+        "DTS",
+        "DTR",
+        "DPAS",
+        "FDTS",
+        "FDTR",
+        "FDPAS",
+        "TS",
+        "TR",
+        "PAS",
+    }
+)
+_KINDS = {Deliverable.TS: "TS", Deliverable.TR: "TR", Deliverable.PAS: "PAS"}
+
+
+def _phase(stage: str) -> str | None:
+    """The document's phase for naming: PWI, NP, AWI, WD, CD, DIS, FDIS, PRF or PUB."""
+    m = _STAGE_RE.match(stage or "")
+    if not m:
+        return None
+    major, minor = int(m.group(1)), int(m.group(2))
+    if major < 10:
+        return "PWI"
+    if major < 20:
+        # An approved new project is an approved work item (pubid-iso: AWI = 10.99 and 20.00).
+        return "AWI" if minor == 99 else "NP"
+    if major < 30:
+        return "AWI" if minor == 0 else "WD"
+    if major < 40:
+        return "CD"
+    if major < 50:
+        return "DIS"
+    if major < 60:
+        return "FDIS"
+    if major == 60 and minor < 60:
+        return "PRF"
+    return "PUB"
+
+
+def _suffix(phase: str, iteration: int) -> str:
+    return f".{iteration}" if iteration > 1 and phase in {"WD", "CD", "DIS", "FDIS"} else ""
+
+
+def _amendment_name(
+    reference: str, deliverable: Deliverable, phase: str, iteration: int, year: int | None
+) -> str | None:
+    m = _AMD_RE.match(reference)
+    if not m:
+        return None
+    base = m.group("base").strip()
+    kind = "Amd" if deliverable == Deliverable.AMD else "Cor"
+    num = m.group("num")
+    it = _suffix(phase, iteration)
+    if phase == "DIS":
+        return f"{base}/D{kind} {num}{it}"
+    if phase == "FDIS":
+        return f"{base}/FD{kind} {num}{it}"
+    if phase == "PUB":
+        y = year if year is not None else m.group("year")
+        return f"{base}/{kind} {num}" + (f":{y}" if y else "")
+    return f"{base}/{phase} {kind} {num}{it}"
+
+
+def document_name(
+    reference: str,
+    deliverable: Deliverable,
+    stage: str,
+    iteration: int = 1,
+    year: int | None = None,
+) -> str:
+    """The name a draft carries at `stage`, e.g. ISO/CD TS 19387.2; never raises."""
+    try:
+        return _document_name(reference, Deliverable(deliverable), stage, iteration, year)
+    except (ValueError, TypeError, AttributeError, IndexError):
+        # A display name must never break a page or a report.
+        return reference if isinstance(reference, str) else str(reference)
+
+
+def _document_name(
+    reference: str, deliverable: Deliverable, stage: str, iteration: int, year: int | None
+) -> str:
+    ref = " ".join(reference.split())
+    phase = _phase(stage)
+    if phase is None or not ref:
+        return ref
+    if deliverable in (Deliverable.AMD, Deliverable.COR):
+        named = _amendment_name(ref, deliverable, phase, iteration, year)
+        if named is not None:
+            return named
+
+    head_end = next((i for i, ch in enumerate(ref) if ch.isascii() and ch.isdigit()), len(ref))
+    head, tail = ref[:head_end], ref[head_end:]
+    m = _NUMBER_RE.match(tail)
+    if not m:
+        return ref if phase == "PUB" else f"{ref} ({phase})"
+    words = [w for w in re.split(r"[/\s]+", head) if w]
+    org = "/".join(w for w in words if w.upper() not in _STAGE_WORDS)
+    kind = _KINDS.get(deliverable, "")
+    num = m.group("num")
+    rest = m.group("rest")
+    # ISO/DIS 11367 but ISO/IEC DIS 27001: a joint publisher is followed by a space.
+    lead = (f"{org} " if "/" in org else f"{org}/") if org else ""
+
+    if phase == "PUB":
+        y = year if year is not None else m.group("year")
+        dated = f"{num}:{y}" if y else num
+        if kind:
+            return f"{lead}{kind} {dated}{rest}"
+        return f"{org} {dated}{rest}" if org else f"{dated}{rest}"
+
+    it = _suffix(phase, iteration)
+    if kind and phase in {"DIS", "FDIS"}:
+        # TS, TR and PAS drafts are named DTS, DTR, DPAS at the ballot stages.
+        return f"{lead}D{kind} {num}{it}{rest}"
+    kind_part = f" {kind}" if kind else ""
+    return f"{lead}{phase}{kind_part} {num}{it}{rest}"

@@ -1,0 +1,47 @@
+"""Configuration read from the environment once, at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_SQLITE_PATH = Path("var") / "ballotdesk.db"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://) and give them the async driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=default_database_url)
+    admin_token: str = ""
+    # Text fields are bounded so a single request cannot fill the database.
+    max_request_bytes: int = 2_000_000
+    page_size: int = 100
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=normalise_database_url(_env("BALLOTDESK_DATABASE_URL") or default_database_url()),
+            admin_token=_env("BALLOTDESK_ADMIN_TOKEN"),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
