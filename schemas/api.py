@@ -118,6 +118,12 @@ class ProjectOut(msgspec.Struct):
     document: str
 
 
+class ProjectHistory(msgspec.Struct):
+    project: ProjectOut
+    stages: list[StageChangeOut]
+    events: list[EventOut]
+
+
 class DecisionCreate(Request):
     decision: Stage
     reason: Annotated[str, Meta(min_length=1, max_length=4000)]

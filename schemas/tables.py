@@ -24,7 +24,6 @@ metadata: MetaData = SQLModel.metadata
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-
 class MemberBody(SQLModel, table=True):
     __tablename__ = "member_body"
     code: str = Field(primary_key=True, max_length=8)

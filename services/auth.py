@@ -7,12 +7,11 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from schemas.enums import Role
 from schemas.tables import ApiToken, RoleGrant, User
@@ -93,7 +92,7 @@ async def authenticate_token(session: AsyncSession, token: str, admin_token: str
     row = (
         await session.execute(
             select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)  # type: ignore[arg-type]
+            .join(User, col(User.id) == col(ApiToken.user_id))
             .where(ApiToken.token_hash == hash_token(token))
         )
     ).first()
@@ -143,5 +142,3 @@ def require_body(principal: Principal, body: str, *roles: Role) -> str | None:
         return body
     wanted = " or ".join(r.value for r in roles)
     raise Forbidden(f"You are not a {wanted} for {body}.")
-
-

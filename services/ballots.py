@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from schemas import api
 from schemas.enums import BallotStatus, BallotType, Deliverable, MemberStatus, Position, RulebookName
@@ -67,7 +68,7 @@ async def list_ballots(
         query = query.where(Ballot.project_id == project_id)
     if committee_id is not None:
         query = query.where(Ballot.committee_id == committee_id)
-    return list((await session.execute(query.order_by(Ballot.id))).scalars())  # type: ignore[arg-type]
+    return list((await session.execute(query.order_by(col(Ballot.id)))).scalars())
 
 
 async def create_ballot(
@@ -75,6 +76,8 @@ async def create_ballot(
 ) -> tuple[Ballot, str | None]:
     project = await projects.get_project(session, data.project_id)
     require_secretary(principal, await committees.chain(session, project.committee_id))
+    assert project.id is not None
+    project_id = project.id
     _require_aware(data.closes_at, "closes_at")
     start = data.opens_at or now
     if data.opens_at is not None:
@@ -87,7 +90,7 @@ async def create_ballot(
         raise InvalidInput("A committee internal ballot needs its question.", field="question")
     warning = ballot_types.length_warning(data.type, _weeks(start, data.closes_at))
     ballot = Ballot(
-        project_id=project.id,  # type: ignore[arg-type]
+        project_id=project_id,
         committee_id=project.committee_id,
         type=data.type.value,
         rulebook=data.rulebook.value,
@@ -132,6 +135,8 @@ def _may_comment(spec: ballot_types.BallotTypeSpec, *, kind: str, is_p: bool, ma
 
 
 async def _snapshot(session: AsyncSession, ballot: Ballot) -> list[Eligibility]:
+    assert ballot.id is not None
+    ballot_id = ballot.id
     spec = ballot_types.spec(BallotType(ballot.type))
     members = {m.body: m.status for m in await committees.current_members(session, ballot.committee_id)}
     rows: dict[str, Eligibility] = {}
@@ -141,7 +146,7 @@ async def _snapshot(session: AsyncSession, ballot: Ballot) -> list[Eligibility]:
             reserved = code in committees.RESERVED_CODES
             is_p = members.get(code) == MemberStatus.P.value
             rows[code] = Eligibility(
-                ballot_id=ballot.id,  # type: ignore[arg-type]
+                ballot_id=ballot_id,
                 party=code,
                 kind="member",
                 is_p_member=is_p,
@@ -154,7 +159,7 @@ async def _snapshot(session: AsyncSession, ballot: Ballot) -> list[Eligibility]:
             is_p = status == MemberStatus.P.value
             may_vote = is_p and spec.voters == "committee_p"
             rows[code] = Eligibility(
-                ballot_id=ballot.id,  # type: ignore[arg-type]
+                ballot_id=ballot_id,
                 party=code,
                 kind="member",
                 is_p_member=is_p,
@@ -165,7 +170,7 @@ async def _snapshot(session: AsyncSession, ballot: Ballot) -> list[Eligibility]:
         if liaison.code in rows:
             continue
         rows[liaison.code] = Eligibility(
-            ballot_id=ballot.id,  # type: ignore[arg-type]
+            ballot_id=ballot_id,
             party=liaison.code,
             kind="liaison",
             may_comment=_may_comment(spec, kind="liaison", is_p=False, may_vote=False),
@@ -182,7 +187,7 @@ async def _iteration(session: AsyncSession, ballot: Ballot) -> int:
             .where(
                 Ballot.project_id == ballot.project_id,
                 Ballot.type == ballot.type,
-                Ballot.opened_at.is_not(None),  # type: ignore[union-attr]
+                col(Ballot.opened_at).is_not(None),
                 Ballot.id != ballot.id,
             )
         )
@@ -255,7 +260,10 @@ async def extend_ballot(
     await events.record(
         session,
         BallotExtended(
-            ballot_id=ballot.id, previous_closes_at=previous.isoformat(), closes_at=closes_at.isoformat(), warning=warning
+            ballot_id=ballot.id,
+            previous_closes_at=previous.isoformat(),
+            closes_at=closes_at.isoformat(),
+            warning=warning,
         ),
         aggregate=f"ballot:{ballot.id}",
         actor=principal,
@@ -267,13 +275,8 @@ async def extend_ballot(
 
 async def current_votes(session: AsyncSession, ballot_id: int) -> list[Vote]:
     """The latest vote of each body (votes are append-only)."""
-    latest = (
-        select(func.max(Vote.id).label("id"))  # type: ignore[arg-type]
-        .where(Vote.ballot_id == ballot_id)
-        .group_by(Vote.body)
-        .subquery()
-    )
-    query = select(Vote).join(latest, Vote.id == latest.c.id).order_by(Vote.body)  # type: ignore[arg-type]
+    latest = select(func.max(Vote.id).label("id")).where(Vote.ballot_id == ballot_id).group_by(Vote.body).subquery()
+    query = select(Vote).join(latest, col(Vote.id) == latest.c.id).order_by(col(Vote.body))
     return list((await session.execute(query)).scalars())
 
 
@@ -297,14 +300,10 @@ async def tally(session: AsyncSession, ballot: Ballot) -> approval.BallotResult:
         if v.body in snapshot and snapshot[v.body].may_vote
     ]
     p_members = [e.party for e in snapshot.values() if e.is_p_member]
-    return approval.tally(
-        BallotType(ballot.type), approval.rulebook(RulebookName(ballot.rulebook)), p_members, cast
-    )
+    return approval.tally(BallotType(ballot.type), approval.rulebook(RulebookName(ballot.rulebook)), p_members, cast)
 
 
-async def close_ballot(
-    session: AsyncSession, principal: Principal | str, ballot_id: int, now: datetime
-) -> Ballot:
+async def close_ballot(session: AsyncSession, principal: Principal | str, ballot_id: int, now: datetime) -> Ballot:
     """Close now (the secretary) or at the deadline (the system, principal given as a name)."""
     ballot = await get_ballot(session, ballot_id, lock="update")
     if isinstance(principal, Principal):
@@ -345,8 +344,8 @@ async def due_ballots(session: AsyncSession, now: datetime, limit: int = 50) -> 
     """Open ballots whose deadline has passed; several schedulers may run this at once."""
     query = (
         select(Ballot.id)
-        .where(Ballot.status == BallotStatus.OPEN.value, Ballot.closes_at <= now)  # type: ignore[arg-type]
-        .order_by(Ballot.closes_at)  # type: ignore[arg-type]
+        .where(Ballot.status == BallotStatus.OPEN.value, col(Ballot.closes_at) <= now)
+        .order_by(col(Ballot.closes_at))
         .limit(limit)
     )
     return [int(i) for i in (await session.execute(query)).scalars()]
@@ -376,7 +375,10 @@ async def reopen_ballot(
     await events.record(
         session,
         BallotReopened(
-            ballot_id=ballot.id, closes_at=data.closes_at.isoformat(), reason=data.reason.strip(), previous_result=previous
+            ballot_id=ballot.id,
+            closes_at=data.closes_at.isoformat(),
+            reason=data.reason.strip(),
+            previous_result=previous,
         ),
         aggregate=f"ballot:{ballot.id}",
         actor=principal,
@@ -386,7 +388,13 @@ async def reopen_ballot(
     open_stage = stages.stage_on_open_code(BallotType(ballot.type))
     if open_stage is not None:
         await projects.move_stage(
-            session, project, open_stage, cause="ballot re-opened", actor=principal, now=now, ballot_id=ballot.id,
+            session,
+            project,
+            open_stage,
+            cause="ballot re-opened",
+            actor=principal,
+            now=now,
+            ballot_id=ballot.id,
             reason=data.reason.strip(),
         )
     return ballot
@@ -415,8 +423,14 @@ async def cancel_ballot(
     if was_open and ballot.stage_before_open:
         project = await projects.get_project(session, ballot.project_id, lock=True)
         await projects.move_stage(
-            session, project, ballot.stage_before_open, cause="ballot cancelled", actor=principal, now=now,
-            ballot_id=ballot.id, reason=reason.strip(),
+            session,
+            project,
+            ballot.stage_before_open,
+            cause="ballot cancelled",
+            actor=principal,
+            now=now,
+            ballot_id=ballot.id,
+            reason=reason.strip(),
         )
     return ballot
 

@@ -12,46 +12,34 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
-from sqlalchemy import select
+from sqlmodel import select
 
 from schemas import api
 from schemas.enums import Role
 from schemas.tables import Committee, User
 from schemas.types import utcnow
-from services import ballots, demo, migrate, users
+from services import deadlines, demo, migrate, users
 from services.auth import ENV_ADMIN
 from services.db import Database
-from services.errors import Conflict, DomainError
+from services.errors import DomainError
 from services.settings import Settings
 
 log = logging.getLogger("ballotdesk")
 SWEEP_SECONDS = 15.0
 
 
-async def close_due(db: Database) -> list[int]:
-    """Close every open ballot whose deadline has passed, each in its own transaction."""
-    async with db.transaction() as session:
-        due = await ballots.due_ballots(session, utcnow())
-    closed = []
-    for ballot_id in due:
-        try:
-            async with db.transaction() as session:
-                await ballots.close_ballot(session, ballots.SYSTEM, ballot_id, utcnow())
-            closed.append(ballot_id)
-        except Conflict:
-            pass  # closed by someone else in between
-    return closed
-
-
 def deadline_sweeper(db: Database) -> Any:
-    """Embedded mode: close ballots at their deadline from inside the server process."""
+    """Embedded mode: open and close ballots on time from inside the server process."""
 
     @asynccontextmanager
     async def run(_: Litestar) -> AsyncIterator[None]:
         async def loop() -> None:
             while True:
                 try:
-                    for ballot_id in await close_due(db):
+                    done = await deadlines.sweep(db)
+                    for ballot_id in done.opened:
+                        log.info("ballot %s opened at its scheduled time", ballot_id)
+                    for ballot_id in done.closed:
                         log.info("ballot %s closed at its deadline", ballot_id)
                 except Exception:
                     log.exception("deadline sweep failed; retrying")
@@ -85,6 +73,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     migrate.upgrade(settings.database_url)
     db = Database(settings.database_url)
     if args.demo:
+
         async def prepare() -> list[tuple[demo.DemoUser, str]]:
             try:
                 if await demo.load(db, utcnow()):
@@ -164,7 +153,9 @@ def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> str:
         try:
             async with db.transaction() as session:
-                user = (await session.execute(select(User).where(User.email == args.email.lower()))).scalar_one_or_none()
+                user = (
+                    await session.execute(select(User).where(User.email == args.email.lower()))
+                ).scalar_one_or_none()
                 if user is None or user.id is None:
                     raise DomainError(f"There is no user with e-mail {args.email}.")
                 _, token = await users.issue_token(session, ENV_ADMIN, user.id, args.label, utcnow())
@@ -176,17 +167,19 @@ def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_close_due(_: argparse.Namespace, settings: Settings) -> int:
+def cmd_sweep(_: argparse.Namespace, settings: Settings) -> int:
     db = Database(settings.database_url)
 
-    async def run() -> list[int]:
+    async def run() -> deadlines.Sweep:
         try:
-            return await close_due(db)
+            return await deadlines.sweep(db)
         finally:
             await db.dispose()
 
-    closed = asyncio.run(run())
-    print(f"Closed {len(closed)} ballot(s) at their deadline: {closed}" if closed else "No ballot was due.")
+    done = asyncio.run(run())
+    print(f"Opened {done.opened or 'none'}, closed {done.closed or 'none'}.")
+    for ballot_id, reason in done.failed:
+        print(f"Ballot {ballot_id} could not be handled: {reason}")
     return 0
 
 
@@ -200,7 +193,7 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load the demo data (once)").set_defaults(func=cmd_demo)
-    sub.add_parser("close-due", help="close ballots whose deadline has passed").set_defaults(func=cmd_close_due)
+    sub.add_parser("sweep", help="open and close ballots whose time has come").set_defaults(func=cmd_sweep)
     users_p = sub.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
     create = users_p.add_parser("create", help="create a user")
     create.add_argument("--name", required=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from schemas import api
 from schemas.enums import Role
@@ -26,8 +27,8 @@ def reference(body: str, seq: int) -> str:
 async def current_set(session: AsyncSession, ballot_id: int, body: str) -> list[Comment]:
     query = (
         select(Comment)
-        .where(Comment.ballot_id == ballot_id, Comment.body == body, Comment.superseded.is_(False))  # type: ignore[attr-defined]
-        .order_by(Comment.seq)
+        .where(Comment.ballot_id == ballot_id, Comment.body == body, col(Comment.superseded).is_(False))
+        .order_by(col(Comment.seq))
     )
     return list((await session.execute(query)).scalars())
 
@@ -52,7 +53,7 @@ async def replace_comments(
     if previous:
         await session.execute(
             update(Comment)
-            .where(Comment.ballot_id == ballot_id, Comment.body == body, Comment.superseded.is_(False))  # type: ignore[attr-defined]
+            .where(col(Comment.ballot_id) == ballot_id, col(Comment.body) == body, col(Comment.superseded).is_(False))
             .values(superseded=True)
         )
     new_version = (version or 0) + 1
@@ -80,7 +81,7 @@ async def replace_comments(
     ]
     if rows:
         await session.execute(insert(Comment), rows)
-    references = [r["reference"] for r in rows]
+    references = [reference(body, seq) for seq in range(1, len(rows) + 1)]
     payload: CommentsSubmitted | CommentsReplaced
     if first:
         payload = CommentsSubmitted(
@@ -88,12 +89,21 @@ async def replace_comments(
         )
     else:
         payload = CommentsReplaced(
-            ballot_id=ballot_id, body=body, count=len(rows), previous_count=len(previous),
-            set_version=new_version, references=references,
+            ballot_id=ballot_id,
+            body=body,
+            count=len(rows),
+            previous_count=len(previous),
+            set_version=new_version,
+            references=references,
         )
     await events.record(
-        session, payload, aggregate=f"ballot:{ballot_id}", actor=principal, now=now,
-        committee_id=ballot.committee_id, on_behalf_of=body,
+        session,
+        payload,
+        aggregate=f"ballot:{ballot_id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+        on_behalf_of=body,
     )
     return await current_set(session, ballot_id, body), first
 
@@ -104,7 +114,7 @@ async def list_comments(
     ballot = await ballots.get_ballot(session, ballot_id)
     chain = await committees.chain(session, ballot.committee_id)
     readable = readable_bodies(principal, ballot, chain, await ballots.eligibility(session, ballot_id))
-    query = select(Comment).where(Comment.ballot_id == ballot_id, Comment.superseded.is_(False))  # type: ignore[attr-defined]
+    query = select(Comment).where(Comment.ballot_id == ballot_id, col(Comment.superseded).is_(False))
     if body is not None:
         query = query.where(Comment.body == body)
     rows = [c for c in (await session.execute(query)).scalars() if readable is None or c.body in readable]
@@ -125,7 +135,7 @@ async def record_observation(
             select(Comment).where(
                 Comment.ballot_id == ballot_id,
                 Comment.reference == ref,
-                Comment.superseded.is_(False),  # type: ignore[attr-defined]
+                col(Comment.superseded).is_(False),
             )
         )
     ).scalar_one_or_none()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from schemas import api
 from schemas.events import CommitteeCreated, LiaisonChanged, MemberBodyCreated, MembershipChanged
@@ -80,9 +80,7 @@ async def create_committee(
         require_admin(principal)
     if data.secretariat is not None:
         await get_body(session, data.secretariat)
-    existing = (
-        await session.execute(select(Committee).where(Committee.reference == data.reference.strip()))
-    ).first()
+    existing = (await session.execute(select(Committee).where(Committee.reference == data.reference.strip()))).first()
     if existing is not None:
         raise Conflict(f"Committee {data.reference} already exists.")
     committee = Committee(
@@ -112,7 +110,7 @@ async def create_committee(
 async def current_members(session: AsyncSession, committee_id: int) -> list[Membership]:
     query = (
         select(Membership)
-        .where(Membership.committee_id == committee_id, Membership.valid_to.is_(None))  # type: ignore[union-attr]
+        .where(Membership.committee_id == committee_id, col(Membership.valid_to).is_(None))
         .order_by(Membership.body)
     )
     return list((await session.execute(query)).scalars())
@@ -121,7 +119,7 @@ async def current_members(session: AsyncSession, committee_id: int) -> list[Memb
 async def current_liaisons(session: AsyncSession, committee_id: int) -> list[Liaison]:
     query = (
         select(Liaison)
-        .where(Liaison.committee_id == committee_id, Liaison.valid_to.is_(None))  # type: ignore[union-attr]
+        .where(Liaison.committee_id == committee_id, col(Liaison.valid_to).is_(None))
         .order_by(Liaison.code)
     )
     return list((await session.execute(query)).scalars())
@@ -146,7 +144,7 @@ async def set_membership(
             select(Membership).where(
                 Membership.committee_id == committee_id,
                 Membership.body == code,
-                Membership.valid_to.is_(None),  # type: ignore[union-attr]
+                col(Membership.valid_to).is_(None),
             )
         )
     ).scalar_one_or_none()
@@ -192,7 +190,7 @@ async def set_liaison(
             select(Liaison).where(
                 Liaison.committee_id == committee_id,
                 Liaison.code == code,
-                Liaison.valid_to.is_(None),  # type: ignore[union-attr]
+                col(Liaison.valid_to).is_(None),
             )
         )
     ).scalar_one_or_none()

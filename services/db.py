@@ -80,9 +80,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One use case, one transaction: commit on success, roll back on any exception."""
-        async with self._maker()() as session:
-            async with session.begin():
-                yield session
+        async with self._maker()() as session, session.begin():
+            yield session
 
     async def dispose(self) -> None:
         """Dispose the engine of the running loop (engines of other loops belong to them)."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from schemas import api
 from schemas.enums import BallotType, CommentType, Deliverable, LiaisonCategory, Position, Role
@@ -106,7 +107,9 @@ async def _committee_id(db: Database, reference: str) -> int:
 
 async def _directory(session: AsyncSession, t: datetime) -> None:
     for code, acronym, name in BODIES:
-        await committees.create_body(session, DEMO_ADMIN, api.MemberBodyCreate(code=code, acronym=acronym, name=name), t)
+        await committees.create_body(
+            session, DEMO_ADMIN, api.MemberBodyCreate(code=code, acronym=acronym, name=name), t
+        )
     tc = await committees.create_committee(
         session, DEMO_ADMIN, api.CommitteeCreate(reference=TC, title="Service excellence", secretariat="DE"), t
     )
@@ -119,8 +122,13 @@ async def _directory(session: AsyncSession, t: datetime) -> None:
         await committees.set_membership(session, DEMO_ADMIN, tc.id, code, "P", t)
     for code in O_MEMBERS:
         await committees.set_membership(session, DEMO_ADMIN, tc.id, code, "O", t)
-    for code, name in (("CEN/TC 465", "Sustainable and smart cities and communities"), ("ISO/TC 342", "Management of the service processes")):
-        await committees.set_liaison(session, DEMO_ADMIN, tc.id, code, api.LiaisonPut(code=code, category=LiaisonCategory.A, name=name), t)
+    for code, name in (
+        ("CEN/TC 465", "Sustainable and smart cities and communities"),
+        ("ISO/TC 342", "Management of the service processes"),
+    ):
+        await committees.set_liaison(
+            session, DEMO_ADMIN, tc.id, code, api.LiaisonPut(code=code, category=LiaisonCategory.A, name=name), t
+        )
 
 
 async def _users(session: AsyncSession, tc_id: int, t: datetime) -> None:
@@ -141,7 +149,13 @@ async def _projects(session: AsyncSession, tc_id: int, t: datetime) -> dict[str,
         ("ISO 23592", "Service excellence — Principles and model", Deliverable.IS, "60.60", 2021),
         ("ISO/TS 19387", "Service excellence — Maturity model", Deliverable.TS, "30.00", None),
         ("ISO/TS 19390", "Service excellence — Implementation approach for ISO 23592", Deliverable.TS, "20.00", None),
-        ("ISO 11367", "Service excellence — Principles and model for public service organizations", Deliverable.IS, "40.00", None),
+        (
+            "ISO 11367",
+            "Service excellence — Principles and model for public service organizations",
+            Deliverable.IS,
+            "40.00",
+            None,
+        ),
         (
             "ISO/TS 19384",
             "Service excellence — Guidelines for the application of digital approaches to achieve service excellence",
@@ -156,7 +170,12 @@ async def _projects(session: AsyncSession, tc_id: int, t: datetime) -> dict[str,
             session,
             DEMO_ADMIN,
             api.ProjectCreate(
-                committee_id=tc_id, reference=reference, title=title, deliverable=deliverable, stage=stage, published_year=year
+                committee_id=tc_id,
+                reference=reference,
+                title=title,
+                deliverable=deliverable,
+                stage=stage,
+                published_year=year,
             ),
             t,
         )
@@ -187,19 +206,55 @@ DIS_VOTES: list[tuple[str, Position, str]] = [
 ]
 DIS_COMMENTS: dict[str, list[api.CommentIn]] = {
     "DE": [
-        api.CommentIn(clause="General", type=CommentType.ED, comment="Use 'public service organization' consistently.", proposed_change="Replace 'public organization' throughout."),
-        api.CommentIn(clause="3.2", line="112", type=CommentType.TE, comment="The definition of 'citizen' excludes residents.", proposed_change="Use 'service user'."),
+        api.CommentIn(
+            clause="General",
+            type=CommentType.ED,
+            comment="Use 'public service organization' consistently.",
+            proposed_change="Replace 'public organization' throughout.",
+        ),
+        api.CommentIn(
+            clause="3.2",
+            line="112",
+            type=CommentType.TE,
+            comment="The definition of 'citizen' excludes residents.",
+            proposed_change="Use 'service user'.",
+        ),
     ],
     "ES": [
-        api.CommentIn(clause="5.1", line="240", type=CommentType.TE, comment="Requirements and recommendations are mixed in 5.1.", proposed_change="Move recommendations to Annex A."),
-        api.CommentIn(clause="5.10", line="410-415", type=CommentType.TE, comment="The maturity levels repeat ISO/TS 19387.", proposed_change="Refer to ISO/TS 19387 instead."),
+        api.CommentIn(
+            clause="5.1",
+            line="240",
+            type=CommentType.TE,
+            comment="Requirements and recommendations are mixed in 5.1.",
+            proposed_change="Move recommendations to Annex A.",
+        ),
+        api.CommentIn(
+            clause="5.10",
+            line="410-415",
+            type=CommentType.TE,
+            comment="The maturity levels repeat ISO/TS 19387.",
+            proposed_change="Refer to ISO/TS 19387 instead.",
+        ),
     ],
     "GB": [
-        api.CommentIn(clause="4", line="150", type=CommentType.TE, comment="Figure 2 does not match the model of ISO 23592.", proposed_change="Align Figure 2 with ISO 23592, Figure 1."),
-        api.CommentIn(clause="Annex A", type=CommentType.ED, comment="Annex A is informative but uses 'shall'.", proposed_change="Replace 'shall' by 'should'."),
+        api.CommentIn(
+            clause="4",
+            line="150",
+            type=CommentType.TE,
+            comment="Figure 2 does not match the model of ISO 23592.",
+            proposed_change="Align Figure 2 with ISO 23592, Figure 1.",
+        ),
+        api.CommentIn(
+            clause="Annex A",
+            type=CommentType.ED,
+            comment="Annex A is informative but uses 'shall'.",
+            proposed_change="Replace 'shall' by 'should'.",
+        ),
     ],
     "JP": [
-        api.CommentIn(clause="3.10", line="130", type=CommentType.ED, comment="Typo: 'excelence'.", proposed_change="'excellence'"),
+        api.CommentIn(
+            clause="3.10", line="130", type=CommentType.ED, comment="Typo: 'excelence'.", proposed_change="'excellence'"
+        ),
     ],
 }
 
@@ -219,7 +274,9 @@ async def _dis_voted(db: Database, project_id: int, now: datetime) -> None:
     for day, (code, position, reasons) in enumerate(DIS_VOTES, start=3):
         async with db.transaction() as session:
             t = opened + timedelta(days=day * 5)
-            await votes.cast_vote(session, DEMO_ADMIN, ballot_id, code, api.VotePut(position=position, reasons=reasons or None), t)
+            await votes.cast_vote(
+                session, DEMO_ADMIN, ballot_id, code, api.VotePut(position=position, reasons=reasons or None), t
+            )
             if code in DIS_COMMENTS:
                 await comments.replace_comments(
                     session, DEMO_ADMIN, ballot_id, code, api.CommentsPut(comments=DIS_COMMENTS[code]), t
@@ -240,7 +297,14 @@ async def _cd_open(db: Database, project_id: int, now: datetime) -> None:
         assert ballot.id is not None
         await ballots.open_ballot(session, DEMO_ADMIN, ballot.id, opened)
         de = await _principal(session, "de@demo.ballotdesk.org")
-        await votes.cast_vote(session, de, ballot.id, "DE", api.VotePut(position=Position.APPROVE_WITH_COMMENTS), opened + timedelta(days=2))
+        await votes.cast_vote(
+            session,
+            de,
+            ballot.id,
+            "DE",
+            api.VotePut(position=Position.APPROVE_WITH_COMMENTS),
+            opened + timedelta(days=2),
+        )
         await comments.replace_comments(
             session,
             de,
@@ -248,7 +312,13 @@ async def _cd_open(db: Database, project_id: int, now: datetime) -> None:
             "DE",
             api.CommentsPut(
                 comments=[
-                    api.CommentIn(clause="6.3", line="301", type=CommentType.TE, comment="Level 3 and level 4 criteria overlap.", proposed_change="Merge the criteria of 6.3.2 into 6.3.1."),
+                    api.CommentIn(
+                        clause="6.3",
+                        line="301",
+                        type=CommentType.TE,
+                        comment="Level 3 and level 4 criteria overlap.",
+                        proposed_change="Merge the criteria of 6.3.2 into 6.3.1.",
+                    ),
                 ]
             ),
             opened + timedelta(days=2),
@@ -265,7 +335,11 @@ async def issue_tokens(db: Database, now: datetime) -> list[tuple[DemoUser, str]
                 continue
             await session.execute(
                 update(ApiToken)
-                .where(ApiToken.user_id == user.id, ApiToken.label == TOKEN_LABEL, ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+                .where(
+                    col(ApiToken.user_id) == user.id,
+                    col(ApiToken.label) == TOKEN_LABEL,
+                    col(ApiToken.revoked_at).is_(None),
+                )
                 .values(revoked_at=now)
             )
             _, plain = await users.issue_token(session, DEMO_ADMIN, user.id, TOKEN_LABEL, now)

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from schemas.events import Payload
 from schemas.tables import Event, Outbox
@@ -52,12 +52,12 @@ async def page(
     committee_ids: Sequence[int] | None = None,
 ) -> list[Event]:
     """A cursor page of the log, oldest first. `committee_ids=None` means no scoping (admin)."""
-    query: Any = select(Event).where(Event.id > after)  # type: ignore[arg-type, operator]
+    query: Any = select(Event).where(col(Event.id) > after)
     if types:
-        query = query.where(Event.type.in_(list(types)))  # type: ignore[attr-defined]
+        query = query.where(col(Event.type).in_(list(types)))
     if aggregate:
         query = query.where(Event.aggregate == aggregate)
     if committee_ids is not None:
-        query = query.where(Event.committee_id.in_(list(committee_ids)))  # type: ignore[union-attr]
-    query = query.order_by(Event.id).limit(limit)  # type: ignore[arg-type]
+        query = query.where(col(Event.committee_id).in_(list(committee_ids)))
+    query = query.order_by(col(Event.id)).limit(limit)
     return list((await session.execute(query)).scalars())

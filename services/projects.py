@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from schemas import api
 from schemas.enums import BallotStatus, BallotType, Deliverable
 from schemas.events import ProjectCreated, StageChanged
-from schemas.tables import Ballot, Project, StageChange
+from schemas.tables import Ballot, Event, Project, StageChange
 from services import committees, events
 from services.auth import Principal, require_secretary
 from services.errors import Conflict, InvalidInput, NotFound
@@ -130,7 +130,7 @@ async def decidable_ballot(session: AsyncSession, project_id: int, ballot_id: in
     query = select(Ballot).where(Ballot.project_id == project_id, Ballot.status == BallotStatus.CLOSED.value)
     if ballot_id is not None:
         query = query.where(Ballot.id == ballot_id)
-    query = query.order_by(Ballot.closed_at.desc(), Ballot.id.desc()).limit(1)  # type: ignore[union-attr]
+    query = query.order_by(col(Ballot.closed_at).desc(), col(Ballot.id).desc()).limit(1)
     ballot = (await session.execute(query)).scalar_one_or_none()
     if ballot is None:
         raise Conflict("There is no closed ballot on this project to decide on.")
@@ -176,7 +176,7 @@ async def decide(
 
 async def history(session: AsyncSession, project_id: int) -> list[StageChange]:
     await get_project(session, project_id)
-    query = select(StageChange).where(StageChange.project_id == project_id).order_by(StageChange.id)  # type: ignore[arg-type]
+    query = select(StageChange).where(StageChange.project_id == project_id).order_by(col(StageChange.id))
     return list((await session.execute(query)).scalars())
 
 
@@ -194,3 +194,29 @@ def project_out(project: Project, iteration: int = 1) -> api.ProjectOut:
             project.reference, Deliverable(project.deliverable), project.stage, iteration, project.published_year
         ),
     )
+
+
+# Events that reveal a body's vote or comments: shown in a project's history only once the
+# ballot has closed, unless the reader may see them anyway (SPEC §3.4).
+_BALLOT_PRIVATE = ("vote.", "comments.", "comment.")
+
+
+async def history_events(session: AsyncSession, project_id: int, *, officer: bool, own_bodies: set[str]) -> list[Event]:
+    ballot_rows = (await session.execute(select(Ballot.id, Ballot.status).where(Ballot.project_id == project_id))).all()
+    status = {f"ballot:{bid}": st for bid, st in ballot_rows}
+    aggregates = [f"project:{project_id}", *status]
+    query = select(Event).where(col(Event.aggregate).in_(aggregates)).order_by(col(Event.id))
+    visible = []
+    for e in (await session.execute(query)).scalars():
+        private = e.type.startswith(_BALLOT_PRIVATE) and status.get(e.aggregate) != BallotStatus.CLOSED.value
+        if private and not officer and e.on_behalf_of not in own_bodies:
+            continue
+        visible.append(e)
+    return visible
+
+
+async def list_projects(session: AsyncSession, committee_id: int | None = None) -> list[Project]:
+    query = select(Project).order_by(Project.reference)
+    if committee_id is not None:
+        query = query.where(Project.committee_id == committee_id)
+    return list((await session.execute(query)).scalars())

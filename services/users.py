@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from schemas import api
 from schemas.enums import Role
@@ -82,7 +82,7 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
 
 
 async def grants_of(session: AsyncSession, user_id: int) -> list[RoleGrant]:
-    query = select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(RoleGrant.id)  # type: ignore[arg-type]
+    query = select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(col(RoleGrant.id))
     return list((await session.execute(query)).scalars())
 
 

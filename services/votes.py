@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from schemas import api
 from schemas.enums import BallotStatus, BallotType, Position, Role
@@ -48,7 +48,7 @@ def _same(vote: Vote, position: str, reasons: str, participate: bool | None, exp
 
 
 async def latest_vote(session: AsyncSession, ballot_id: int, body: str) -> Vote | None:
-    query = select(Vote).where(Vote.ballot_id == ballot_id, Vote.body == body).order_by(Vote.id.desc()).limit(1)  # type: ignore[union-attr]
+    query = select(Vote).where(Vote.ballot_id == ballot_id, Vote.body == body).order_by(col(Vote.id).desc()).limit(1)
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -69,7 +69,8 @@ async def cast_vote(
     if not ballot_types.position_allowed(ballot_type, data.position):
         allowed = ", ".join(p.value for p in spec.positions) or "none (comment-only)"
         raise InvalidInput(
-            f"'{data.position.value}' is not a position on a {ballot.type} ballot. Allowed: {allowed}.", field="position"
+            f"'{data.position.value}' is not a position on a {ballot.type} ballot. Allowed: {allowed}.",
+            field="position",
         )
     if not spec.np_participation and (data.participate is not None or data.experts):
         raise InvalidInput("Participation and experts are asked only on NP ballots.", field="participate")
@@ -102,17 +103,33 @@ async def cast_vote(
     payload: VoteCast | VoteChanged
     if previous is None:
         payload = VoteCast(
-            ballot_id=ballot_id, vote_id=vote.id, body=body, position=vote.position, reasons=bool(reasons),
-            participate=participate, experts=len(experts),
+            ballot_id=ballot_id,
+            vote_id=vote.id,
+            body=body,
+            position=vote.position,
+            reasons=bool(reasons),
+            participate=participate,
+            experts=len(experts),
         )
     else:
         payload = VoteChanged(
-            ballot_id=ballot_id, vote_id=vote.id, body=body, position=vote.position,
-            previous_position=previous.position, reasons=bool(reasons), participate=participate, experts=len(experts),
+            ballot_id=ballot_id,
+            vote_id=vote.id,
+            body=body,
+            position=vote.position,
+            previous_position=previous.position,
+            reasons=bool(reasons),
+            participate=participate,
+            experts=len(experts),
         )
     await events.record(
-        session, payload, aggregate=f"ballot:{ballot_id}", actor=principal, now=now,
-        committee_id=ballot.committee_id, on_behalf_of=body,
+        session,
+        payload,
+        aggregate=f"ballot:{ballot_id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+        on_behalf_of=body,
     )
     return vote, previous is None, warning
 

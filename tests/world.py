@@ -35,12 +35,21 @@ class World:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     async def body(self, code: str) -> None:
-        await ok(await self.client.post("/api/v1/member-bodies", json={"code": code, "acronym": f"{code}SI", "name": f"Standards {code}"}, headers=ADMIN), 201)
+        await ok(
+            await self.client.post(
+                "/api/v1/member-bodies",
+                json={"code": code, "acronym": f"{code}SI", "name": f"Standards {code}"},
+                headers=ADMIN,
+            ),
+            201,
+        )
 
     async def user(self, key: str, roles: list[dict[str, Any]]) -> dict[str, str]:
         user = await ok(
             await self.client.post(
-                "/api/v1/users", json={"name": key, "email": f"{key.lower()}@example.org", "roles": roles}, headers=ADMIN
+                "/api/v1/users",
+                json={"name": key, "email": f"{key.lower()}@example.org", "roles": roles},
+                headers=ADMIN,
             ),
             201,
         )
@@ -62,22 +71,39 @@ class World:
         for code in [*p, *o, *others]:
             await self.body(code)
         committee = await ok(
-            await self.client.post("/api/v1/committees", json={"reference": "ISO/TC 999", "title": "Testing"}, headers=ADMIN), 201
+            await self.client.post(
+                "/api/v1/committees", json={"reference": "ISO/TC 999", "title": "Testing"}, headers=ADMIN
+            ),
+            201,
         )
         self.committee_id = committee["id"]
         await self.user("secretary", [{"role": "secretary", "committee_id": self.committee_id}])
         await self.user("convenor", [{"role": "convenor", "committee_id": self.committee_id}])
         sec = self.headers["secretary"]
         for code in p:
-            await ok(await self.client.put(f"/api/v1/committees/{self.committee_id}/members/{code}", json={"status": "P"}, headers=sec))
+            await ok(
+                await self.client.put(
+                    f"/api/v1/committees/{self.committee_id}/members/{code}", json={"status": "P"}, headers=sec
+                )
+            )
         for code in o:
-            await ok(await self.client.put(f"/api/v1/committees/{self.committee_id}/members/{code}", json={"status": "O"}, headers=sec))
+            await ok(
+                await self.client.put(
+                    f"/api/v1/committees/{self.committee_id}/members/{code}", json={"status": "O"}, headers=sec
+                )
+            )
         for code in [*p, *o, *others]:
             await self.user(code, [{"role": "delegate", "member_body": code}])
         project = await ok(
             await self.client.post(
                 "/api/v1/projects",
-                json={"committee_id": self.committee_id, "reference": reference, "title": "Test project", "deliverable": deliverable, "stage": stage},
+                json={
+                    "committee_id": self.committee_id,
+                    "reference": reference,
+                    "title": "Test project",
+                    "deliverable": deliverable,
+                    "stage": stage,
+                },
                 headers=sec,
             ),
             201,
@@ -87,7 +113,12 @@ class World:
 
     async def ballot(self, type: str, weeks: int = 12, open: bool = True, **extra: Any) -> int:
         sec = self.headers["secretary"]
-        body = {"project_id": self.project_id, "type": type, "closes_at": iso(self.clock.now + timedelta(weeks=weeks)), **extra}
+        body = {
+            "project_id": self.project_id,
+            "type": type,
+            "closes_at": iso(self.clock.now + timedelta(weeks=weeks)),
+            **extra,
+        }
         ballot = await ok(await self.client.post("/api/v1/ballots", json=body, headers=sec), 201)
         if open:
             await ok(await self.client.post(f"/api/v1/ballots/{ballot['id']}/open", headers=sec))
@@ -95,7 +126,9 @@ class World:
 
     async def vote(self, ballot_id: int, code: str, position: str, status: int | None = None, **extra: Any) -> Any:
         response = await self.client.put(
-            f"/api/v1/ballots/{ballot_id}/votes/{code}", json={"position": position, **extra}, headers=self.headers[code]
+            f"/api/v1/ballots/{ballot_id}/votes/{code}",
+            json={"position": position, **extra},
+            headers=self.headers[code],
         )
         if status is not None:
             assert response.status_code == status, response.text

@@ -17,7 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from schemas.types import utcnow
 from services.db import Database
 from services.http.ballots import BallotController
-from services.http.deps import provide_now, provide_principal, provide_session
+from services.http.deps import provide_idempotency, provide_now, provide_principal, provide_session
 from services.http.directory import DirectoryController
 from services.http.log import EventController
 from services.http.problems import EXCEPTION_HANDLERS
@@ -61,6 +61,7 @@ def create_app(
             "session": Provide(provide_session),
             "now": Provide(provide_now, sync_to_thread=False),
             "principal": Provide(provide_principal),
+            "idem": Provide(provide_idempotency),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings, "db": database, "clock": clock}),

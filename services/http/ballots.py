@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post, put
 from litestar.params import Parameter
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas import api
 from services import ballots, comments, votes
 from services.auth import Principal
+from services.http.deps import Idempotency
 
 # A body's full comment set can be large (thousands of rows of prose).
 COMMENTS_MAX_BYTES = 20_000_000
@@ -23,10 +24,12 @@ class BallotController(Controller):
 
     @post("/", operation_id="CreateBallot")
     async def create(
-        self, session: AsyncSession, principal: Principal, now: datetime, data: api.BallotCreate
-    ) -> api.BallotOut:
+        self, session: AsyncSession, principal: Principal, now: datetime, idem: Idempotency, data: api.BallotCreate
+    ) -> Response[Any]:
+        if replay := await idem.replay():
+            return replay
         ballot, warning = await ballots.create_ballot(session, principal, data, now)
-        return await ballots.ballot_out(session, ballot, now, warning=warning)
+        return await idem.respond(await ballots.ballot_out(session, ballot, now, warning=warning))
 
     @get("/", operation_id="ListBallots")
     async def list_ballots(
@@ -48,7 +51,9 @@ class BallotController(Controller):
     async def eligibility(self, session: AsyncSession, principal: Principal, ballot_id: int) -> list[api.EligibleOut]:
         await ballots.get_ballot(session, ballot_id)
         return [
-            api.EligibleOut(party=e.party, kind=e.kind, is_p_member=e.is_p_member, may_vote=e.may_vote, may_comment=e.may_comment)
+            api.EligibleOut(
+                party=e.party, kind=e.kind, is_p_member=e.is_p_member, may_vote=e.may_vote, may_comment=e.may_comment
+            )
             for e in await ballots.eligibility(session, ballot_id)
         ]
 
@@ -76,11 +81,17 @@ class BallotController(Controller):
 
     @post("/{ballot_id:int}/cancel", operation_id="CancelBallot", status_code=200)
     async def cancel(
-        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int,
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        now: datetime,
+        ballot_id: int,
         data: api.BallotCancel | None = None,
     ) -> api.BallotOut:
         reason = data.reason if data else ""
-        return await ballots.ballot_out(session, await ballots.cancel_ballot(session, principal, ballot_id, reason, now), now)
+        return await ballots.ballot_out(
+            session, await ballots.cancel_ballot(session, principal, ballot_id, reason, now), now
+        )
 
     @put("/{ballot_id:int}/votes/{code:str}", operation_id="CastVote")
     async def vote(
@@ -93,14 +104,23 @@ class BallotController(Controller):
     async def list_votes(self, session: AsyncSession, principal: Principal, ballot_id: int) -> list[api.VoteOut]:
         return [votes.vote_out(v) for v in await votes.list_votes(session, principal, ballot_id)]
 
-    @put("/{ballot_id:int}/comments/{code:str}", operation_id="ReplaceComments", request_max_body_size=COMMENTS_MAX_BYTES)
+    @put(
+        "/{ballot_id:int}/comments/{code:str}", operation_id="ReplaceComments", request_max_body_size=COMMENTS_MAX_BYTES
+    )
     async def put_comments(
-        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, code: str,
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        now: datetime,
+        ballot_id: int,
+        code: str,
         data: api.CommentsPut,
     ) -> Response[api.CommentSetOut]:
         rows, first = await comments.replace_comments(session, principal, ballot_id, code, data, now)
         version = rows[0].set_version if rows else 0
-        out = api.CommentSetOut(ballot_id=ballot_id, body=code, set_version=version, comments=[comments.comment_out(c) for c in rows])
+        out = api.CommentSetOut(
+            ballot_id=ballot_id, body=code, set_version=version, comments=[comments.comment_out(c) for c in rows]
+        )
         return Response(out, status_code=201 if first else 200)
 
     @get("/{ballot_id:int}/comments", operation_id="ListComments")
@@ -117,7 +137,14 @@ class BallotController(Controller):
 
     @put("/{ballot_id:int}/observations/{reference:str}", operation_id="RecordObservation")
     async def observe(
-        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, reference: str,
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        now: datetime,
+        ballot_id: int,
+        reference: str,
         data: api.ObservationPut,
     ) -> api.CommentOut:
-        return comments.comment_out(await comments.record_observation(session, principal, ballot_id, reference, data, now))
+        return comments.comment_out(
+            await comments.record_observation(session, principal, ballot_id, reference, data, now)
+        )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
+from typing import Any
 
-from litestar import Request
+import msgspec
+from litestar import Request, Response
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import idempotency
 from services.auth import Principal, authenticate_token
 from services.db import Database
 from services.errors import NotAuthenticated
@@ -34,3 +37,34 @@ async def provide_principal(request: Request[object, object, State], session: As
         raise NotAuthenticated("Send an API token: 'Authorization: Bearer <token>'.")
     settings: Settings = request.app.state.settings
     return await authenticate_token(session, token.strip(), settings.admin_token)
+
+
+class Idempotency:
+    """Per-request helper for creating POSTs that honour an `Idempotency-Key` header."""
+
+    def __init__(
+        self, session: AsyncSession, principal: Principal, now: datetime, key: str | None, print_: str
+    ) -> None:
+        self.session, self.principal, self.now, self.key, self.print_ = session, principal, now, key, print_
+
+    async def replay(self) -> Response[Any] | None:
+        if self.key is None:
+            return None
+        row = await idempotency.previous(self.session, self.principal, self.key, self.print_)
+        if row is None:
+            return None
+        return Response(row.response, status_code=row.status_code, headers={"Idempotent-Replayed": "true"})
+
+    async def respond(self, content: Any, status_code: int = 201) -> Response[Any]:
+        if self.key is not None:
+            body = msgspec.to_builtins(content)
+            await idempotency.remember(self.session, self.principal, self.key, self.print_, status_code, body, self.now)
+        return Response(content, status_code=status_code)
+
+
+async def provide_idempotency(
+    request: Request[object, object, State], session: AsyncSession, principal: Principal, now: datetime
+) -> Idempotency:
+    key = request.headers.get("idempotency-key")
+    print_ = idempotency.fingerprint(request.method, request.url.path, await request.body()) if key is not None else ""
+    return Idempotency(session, principal, now, key.strip() if key is not None else None, print_)

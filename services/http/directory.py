@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import api
 from services import committees
 from services.auth import Principal
+from services.http.deps import Idempotency
 
 
 class DirectoryController(Controller):
@@ -18,26 +20,35 @@ class DirectoryController(Controller):
 
     @post("/member-bodies", operation_id="CreateMemberBody")
     async def create_body(
-        self, session: AsyncSession, principal: Principal, now: datetime, data: api.MemberBodyCreate
-    ) -> api.MemberBodyOut:
+        self, session: AsyncSession, principal: Principal, now: datetime, idem: Idempotency, data: api.MemberBodyCreate
+    ) -> Response[Any]:
+        if replay := await idem.replay():
+            return replay
         body = await committees.create_body(session, principal, data, now)
-        return api.MemberBodyOut(code=body.code, acronym=body.acronym, name=body.name)
+        return await idem.respond(api.MemberBodyOut(code=body.code, acronym=body.acronym, name=body.name))
 
     @get("/member-bodies", operation_id="ListMemberBodies")
     async def list_bodies(self, session: AsyncSession, principal: Principal) -> list[api.MemberBodyOut]:
-        return [api.MemberBodyOut(code=b.code, acronym=b.acronym, name=b.name) for b in await committees.list_bodies(session)]
+        return [
+            api.MemberBodyOut(code=b.code, acronym=b.acronym, name=b.name)
+            for b in await committees.list_bodies(session)
+        ]
 
     @post("/committees", operation_id="CreateCommittee")
     async def create_committee(
-        self, session: AsyncSession, principal: Principal, now: datetime, data: api.CommitteeCreate
-    ) -> api.CommitteeOut:
+        self, session: AsyncSession, principal: Principal, now: datetime, idem: Idempotency, data: api.CommitteeCreate
+    ) -> Response[Any]:
+        if replay := await idem.replay():
+            return replay
         committee = await committees.create_committee(session, principal, data, now)
-        return await committees.committee_out(session, committee)
+        return await idem.respond(await committees.committee_out(session, committee))
 
     @get("/committees", operation_id="ListCommittees")
     async def list_committees(self, session: AsyncSession, principal: Principal) -> list[api.CommitteeOut]:
         return [
-            api.CommitteeOut(id=c.id or 0, reference=c.reference, title=c.title, parent_id=c.parent_id, secretariat=c.secretariat)
+            api.CommitteeOut(
+                id=c.id or 0, reference=c.reference, title=c.title, parent_id=c.parent_id, secretariat=c.secretariat
+            )
             for c in await committees.list_committees(session)
         ]
 
@@ -47,7 +58,12 @@ class DirectoryController(Controller):
 
     @put("/committees/{committee_id:int}/members/{code:str}", operation_id="SetMembership")
     async def set_member(
-        self, session: AsyncSession, principal: Principal, now: datetime, committee_id: int, code: str,
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        now: datetime,
+        committee_id: int,
+        code: str,
         data: api.MembershipPut,
     ) -> api.CommitteeOut:
         await committees.set_membership(session, principal, committee_id, code, data.status.value, now)

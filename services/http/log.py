@@ -10,8 +10,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import api
 from schemas.enums import Role
+from schemas.tables import Event
 from services import events
 from services.auth import Principal
+
+
+def event_out(e: Event) -> api.EventOut:
+    assert e.id is not None
+    return api.EventOut(
+        id=e.id,
+        occurred_at=e.occurred_at,
+        type=e.type,
+        aggregate=e.aggregate,
+        actor=e.actor,
+        on_behalf_of=e.on_behalf_of,
+        payload=e.payload,
+        version=e.version,
+    )
 
 
 class EventController(Controller):
@@ -33,11 +48,5 @@ class EventController(Controller):
         rows = await events.page(
             session, after=after, limit=limit, types=[type] if type else [], aggregate=aggregate, committee_ids=scope
         )
-        items = [
-            api.EventOut(
-                id=e.id or 0, occurred_at=e.occurred_at, type=e.type, aggregate=e.aggregate, actor=e.actor,
-                on_behalf_of=e.on_behalf_of, payload=e.payload, version=e.version,
-            )
-            for e in rows
-        ]
+        items = [event_out(e) for e in rows]
         return api.EventPage(items=items, next_after=items[-1].id if items else after)

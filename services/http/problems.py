@@ -53,7 +53,9 @@ def on_data_error(_: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
 def on_database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.warning("database unavailable: %s", exc)
     return problem(
-        503, "Service unavailable", "The database is not reachable right now; nothing was written. Try again shortly.",
+        503,
+        "Service unavailable",
+        "The database is not reachable right now; nothing was written. Try again shortly.",
         headers={"Retry-After": "5"},
     )
 

@@ -146,9 +146,7 @@ def _one_quarter(approve: int, disapprove: int) -> Criterion:
         return Criterion(name, False, "no approvals or disapprovals: 0 + 0 = 0, nothing to count")
     passed = 4 * disapprove <= total
     op = "≤" if passed else ">"
-    return Criterion(
-        name, passed, f"4 × {disapprove} = {4 * disapprove} {op} {approve} + {disapprove} = {total}"
-    )
+    return Criterion(name, passed, f"4 × {disapprove} = {4 * disapprove} {op} {approve} + {disapprove} = {total}")
 
 
 def _participation(rb: Rulebook, committed: int, committee_size: int) -> Criterion:
@@ -163,8 +161,7 @@ def _participation(rb: Rulebook, committed: int, committee_size: int) -> Criteri
     return Criterion(
         "participation",
         passed,
-        f"{committed} approving P-members committed to participate {op} {needed} required "
-        f"(committee of {size})",
+        f"{committed} approving P-members committed to participate {op} {needed} required (committee of {size})",
     )
 
 
@@ -206,9 +203,7 @@ def tally(
 
     exclude_reasonless = ballot_type in rulebook.exclude_disapproval_without_reasons
     excluded = sorted(
-        v.body
-        for v in vote_list
-        if v.position == Position.DISAPPROVE and not v.reasons and exclude_reasonless
+        v.body for v in vote_list if v.position == Position.DISAPPROVE and not v.reasons and exclude_reasonless
     )
     excluded_set = frozenset(excluded)
     counted = [v for v in vote_list if v.body not in excluded_set]
@@ -226,9 +221,7 @@ def tally(
     revise = n(p_votes, Position.REVISE)
     withdraw = n(p_votes, Position.WITHDRAW)
     p_participating = (
-        sum(1 for v in p_counted if v.position in _APPROVALS and v.participate is True)
-        if s.np_participation
-        else 0
+        sum(1 for v in p_counted if v.position in _APPROVALS and v.participate is True) if s.np_participation else 0
     )
 
     # p_disapprove and all_disapprove are the disapprovals that count; the excluded ones are

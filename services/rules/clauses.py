@@ -85,9 +85,7 @@ ClauseKey = tuple[int, str, tuple[int, ...], Natural, str]
 def _natural(text: str) -> Natural:
     """Case-insensitive text with embedded numbers compared as numbers; each chunk is a
     (kind, number, text) triple so digits and words never meet as int against str."""
-    return tuple(
-        (0, int(c), "") if c[0] in _DIGITS else (1, 0, c) for c in _CHUNK_RE.findall(text.casefold().strip())
-    )
+    return tuple((0, int(c), "") if c[0] in _DIGITS else (1, 0, c) for c in _CHUNK_RE.findall(text.casefold().strip()))
 
 
 def _nums(dotted: str | None) -> tuple[int, ...]:

@@ -251,9 +251,7 @@ _FLOWS: Mapping[BallotType, _Flow] = MappingProxyType(
             decisions=(
                 _Rule("90.93", "International Standard confirmed", ("90.93",), "approved"),
                 _Rule("90.92", "International Standard to be revised", ("90.92",), "any"),
-                _Rule(
-                    "90.99", "Withdrawal of International Standard proposed by TC or SC", ("90.99",), "any"
-                ),
+                _Rule("90.99", "Withdrawal of International Standard proposed by TC or SC", ("90.99",), "any"),
             ),
         ),
         BallotType.WITHDRAWAL: _Flow(
@@ -306,9 +304,7 @@ def stage_on_open(ballot_type: BallotType, deliverable: Deliverable, current: st
     deliverable = Deliverable(deliverable)
     if deliverable not in flow.deliverables:
         allowed = ", ".join(sorted(d.value for d in flow.deliverables))
-        raise StageError(
-            f"A {bt.value} ballot cannot be run on a {deliverable.value} project; it is for {allowed}"
-        )
+        raise StageError(f"A {bt.value} ballot cannot be run on a {deliverable.value} project; it is for {allowed}")
     if current not in flow.opens_from:
         raise StageError(
             f"A {bt.value} ballot cannot open while the project is at stage "
@@ -333,9 +329,7 @@ def _offered(rule: _Rule, approved: bool | None) -> bool:
     return (rule.requires == "approved") == approved
 
 
-def allowed_decisions(
-    ballot_type: BallotType, deliverable: Deliverable, approved: bool | None
-) -> tuple[Decision, ...]:
+def allowed_decisions(ballot_type: BallotType, deliverable: Deliverable, approved: bool | None) -> tuple[Decision, ...]:
     bt = BallotType(ballot_type)
     flow = _flow(bt)
     # A comment-only result carries approved=False; that is "no vote", not "failed".
@@ -367,9 +361,7 @@ _AMD_RE = re.compile(
     r"(?P<kind>amd|cor)\s*(?P<num>[0-9]+)(?:\.[0-9]+)?(?::(?P<year>[0-9]{4}))?\s*$",
     re.IGNORECASE,
 )
-_NUMBER_RE = re.compile(
-    r"^(?P<num>[0-9][0-9A-Za-z\-]*)(?:\.(?P<iter>[0-9]+))?(?::(?P<year>[0-9]{4}))?(?P<rest>.*)$"
-)
+_NUMBER_RE = re.compile(r"^(?P<num>[0-9][0-9A-Za-z\-]*)(?:\.(?P<iter>[0-9]+))?(?::(?P<year>[0-9]{4}))?(?P<rest>.*)$")
 # Words a reference may already carry from an earlier stage; they are replaced, not repeated.
 _STAGE_WORDS = frozenset(
     {
@@ -460,9 +452,7 @@ def document_name(
         return reference if isinstance(reference, str) else str(reference)
 
 
-def _document_name(
-    reference: str, deliverable: Deliverable, stage: str, iteration: int, year: int | None
-) -> str:
+def _document_name(reference: str, deliverable: Deliverable, stage: str, iteration: int, year: int | None) -> str:
     ref = " ".join(reference.split())
     phase = _phase(stage)
     if phase is None or not ref:

@@ -31,10 +31,12 @@ async def test_a_dis_ballot_from_creation_to_decision_tells_its_story_in_events(
     comments = await ok(
         await client.put(
             f"/api/v1/ballots/{ballot_id}/comments/DE",
-            json={"comments": [
-                {"clause": "3.10", "line": "40", "type": "ed", "comment": "Typo.", "proposed_change": "Fix it."},
-                {"clause": "General", "type": "ge", "comment": "Good work."},
-            ]},
+            json={
+                "comments": [
+                    {"clause": "3.10", "line": "40", "type": "ed", "comment": "Typo.", "proposed_change": "Fix it."},
+                    {"clause": "General", "type": "ge", "comment": "Good work."},
+                ]
+            },
             headers=w.headers["DE"],
         ),
         201,
@@ -68,10 +70,18 @@ async def test_a_dis_ballot_from_creation_to_decision_tells_its_story_in_events(
     )
     assert decided["stage"] == "50.00"
     history = await ok(await client.get(f"/api/v1/projects/{w.project_id}/history", headers=ADMIN))
-    assert [(h["from_stage"], h["to_stage"]) for h in history] == [
-        (None, "40.00"), ("40.00", "40.20"), ("40.20", "40.60"), ("40.60", "40.99"), ("40.99", "50.00")
+    stages = history["stages"]
+    assert [(h["from_stage"], h["to_stage"]) for h in stages] == [
+        (None, "40.00"),
+        ("40.00", "40.20"),
+        ("40.20", "40.60"),
+        ("40.60", "40.99"),
+        ("40.99", "50.00"),
     ]
-    assert history[-1]["cause"] == "decision"
+    assert stages[-1]["cause"] == "decision"
+    told = [e["type"] for e in history["events"]]
+    assert told[0] == "project.created" and told[-1] == "project.stage_changed"
+    assert "ballot.closed" in told and "vote.changed" in told
 
     log = await ok(await client.get(f"/api/v1/events?aggregate=ballot:{ballot_id}", headers=ADMIN))
     types = [e["type"] for e in log["items"]]
@@ -131,7 +141,9 @@ async def test_while_open_a_body_sees_only_its_own_vote_and_after_close_everyone
     await w.close(ballot_id)
     after = await ok(await client.get(f"/api/v1/ballots/{ballot_id}/votes", headers=w.headers["JP"]))
     assert [v["body"] for v in after] == ["DE", "FR"]
-    assert (await ok(await client.get(f"/api/v1/ballots/{ballot_id}", headers=w.headers["JP"])))["result"]["not_voted"] == ["JP"]
+    assert (await ok(await client.get(f"/api/v1/ballots/{ballot_id}", headers=w.headers["JP"])))["result"][
+        "not_voted"
+    ] == ["JP"]
 
 
 async def test_np_needs_enough_approving_p_members_committed_to_participate(client, clock) -> None:
@@ -153,11 +165,15 @@ async def test_reopen_extend_and_cancel_are_audited_and_move_the_stage_back(clie
     sec = w.headers["secretary"]
     ballot_id = await w.ballot("DIS", weeks=12)
     extended = await ok(
-        await client.post(f"/api/v1/ballots/{ballot_id}/extend", json={"closes_at": iso(clock.now + timedelta(weeks=14))}, headers=sec)
+        await client.post(
+            f"/api/v1/ballots/{ballot_id}/extend", json={"closes_at": iso(clock.now + timedelta(weeks=14))}, headers=sec
+        )
     )
     assert extended["warning"] is None
     short = await ok(
-        await client.post(f"/api/v1/ballots/{ballot_id}/extend", json={"closes_at": iso(clock.now + timedelta(weeks=2))}, headers=sec)
+        await client.post(
+            f"/api/v1/ballots/{ballot_id}/extend", json={"closes_at": iso(clock.now + timedelta(weeks=2))}, headers=sec
+        )
     )
     assert "DIS" in short["warning"]
     await w.vote(ballot_id, "DE", "approve", 201)
@@ -173,7 +189,9 @@ async def test_reopen_extend_and_cancel_are_audited_and_move_the_stage_back(clie
     await w.vote(ballot_id, "FR", "approve", 201)
     project = await ok(await client.get(f"/api/v1/projects/{w.project_id}", headers=ADMIN))
     assert project["stage"] == "40.20"
-    cancelled = await ok(await client.post(f"/api/v1/ballots/{ballot_id}/cancel", json={"reason": "Wrong draft."}, headers=sec))
+    cancelled = await ok(
+        await client.post(f"/api/v1/ballots/{ballot_id}/cancel", json={"reason": "Wrong draft."}, headers=sec)
+    )
     assert cancelled["status"] == "cancelled"
     project = await ok(await client.get(f"/api/v1/projects/{w.project_id}", headers=ADMIN))
     assert project["stage"] == "40.00"

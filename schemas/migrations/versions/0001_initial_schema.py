@@ -34,9 +34,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "event",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("occurred_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
         sa.Column("aggregate", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
@@ -116,9 +114,7 @@ def upgrade() -> None:
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("secretariat", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
         sa.Column("created_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["parent_id"], ["committee.id"], name=op.f("fk_committee_parent_id_committee")
-        ),
+        sa.ForeignKeyConstraint(["parent_id"], ["committee.id"], name=op.f("fk_committee_parent_id_committee")),
         sa.ForeignKeyConstraint(
             ["secretariat"], ["member_body.code"], name=op.f("fk_committee_secretariat_member_body")
         ),
@@ -137,9 +133,7 @@ def upgrade() -> None:
         sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=1), nullable=False),
         sa.Column("valid_from", schemas.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("valid_to", schemas.types.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["committee_id"], ["committee.id"], name=op.f("fk_liaison_committee_id_committee")
-        ),
+        sa.ForeignKeyConstraint(["committee_id"], ["committee.id"], name=op.f("fk_liaison_committee_id_committee")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_liaison")),
     )
     with op.batch_alter_table("liaison", schema=None) as batch_op:
@@ -154,9 +148,7 @@ def upgrade() -> None:
         sa.Column("valid_from", schemas.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("valid_to", schemas.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["body"], ["member_body.code"], name=op.f("fk_membership_body_member_body")),
-        sa.ForeignKeyConstraint(
-            ["committee_id"], ["committee.id"], name=op.f("fk_membership_committee_id_committee")
-        ),
+        sa.ForeignKeyConstraint(["committee_id"], ["committee.id"], name=op.f("fk_membership_committee_id_committee")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_membership")),
     )
     with op.batch_alter_table("membership", schema=None) as batch_op:
@@ -172,9 +164,7 @@ def upgrade() -> None:
         sa.Column("stage", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
         sa.Column("published_year", sa.Integer(), nullable=True),
         sa.Column("created_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["committee_id"], ["committee.id"], name=op.f("fk_project_committee_id_committee")
-        ),
+        sa.ForeignKeyConstraint(["committee_id"], ["committee.id"], name=op.f("fk_project_committee_id_committee")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_project")),
         sa.UniqueConstraint("reference", name=op.f("uq_project_reference")),
     )
@@ -188,9 +178,7 @@ def upgrade() -> None:
         sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("committee_id", sa.Integer(), nullable=True),
         sa.Column("member_body", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["committee_id"], ["committee.id"], name=op.f("fk_role_grant_committee_id_committee")
-        ),
+        sa.ForeignKeyConstraint(["committee_id"], ["committee.id"], name=op.f("fk_role_grant_committee_id_committee")),
         sa.ForeignKeyConstraint(
             ["member_body"], ["member_body.code"], name=op.f("fk_role_grant_member_body_member_body")
         ),
@@ -226,9 +214,7 @@ def upgrade() -> None:
         ),
         sa.Column("decision", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
         sa.Column("decided_at", schemas.types.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["committee_id"], ["committee.id"], name=op.f("fk_ballot_committee_id_committee")
-        ),
+        sa.ForeignKeyConstraint(["committee_id"], ["committee.id"], name=op.f("fk_ballot_committee_id_committee")),
         sa.ForeignKeyConstraint(["project_id"], ["project.id"], name=op.f("fk_ballot_project_id_project")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ballot")),
     )
@@ -239,9 +225,7 @@ def upgrade() -> None:
 
     op.create_table(
         "comment",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("ballot_id", sa.Integer(), nullable=False),
         sa.Column("body", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
@@ -289,9 +273,7 @@ def upgrade() -> None:
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("occurred_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["ballot_id"], ["ballot.id"], name=op.f("fk_stage_change_ballot_id_ballot")),
-        sa.ForeignKeyConstraint(
-            ["project_id"], ["project.id"], name=op.f("fk_stage_change_project_id_project")
-        ),
+        sa.ForeignKeyConstraint(["project_id"], ["project.id"], name=op.f("fk_stage_change_project_id_project")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stage_change")),
     )
     with op.batch_alter_table("stage_change", schema=None) as batch_op:
@@ -299,9 +281,7 @@ def upgrade() -> None:
 
     op.create_table(
         "vote",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("ballot_id", sa.Integer(), nullable=False),
         sa.Column("body", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("position", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
