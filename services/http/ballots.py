@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post, put
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import api
@@ -130,7 +130,7 @@ class BallotController(Controller):
         principal: Principal,
         ballot_id: int,
         order: Literal["clause", "member"] = "clause",
-        member: Annotated[str | None, Parameter(query="body", max_length=40)] = None,
+        member: Annotated[str | None, QueryParameter(name="body", max_length=40)] = None,
     ) -> list[api.CommentOut]:
         rows = await comments.list_comments(session, principal, ballot_id, order, member)
         return [comments.comment_out(c) for c in rows]
