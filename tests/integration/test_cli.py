@@ -102,7 +102,7 @@ def test_serve_demo_starts_with_demo_data_and_a_ballot_a_delegate_can_vote_on(tm
             headers={"Authorization": f"Bearer {tokens['delegate-jp']}"},
         )
         assert voted.status_code == 201, voted.text
-        closed = [b for b in httpx.get(f"{server.base}/api/v1/ballots?status=closed", headers=de).json()]
+        closed = httpx.get(f"{server.base}/api/v1/ballots?status=closed", headers=de).json()
         assert closed[0]["type"] == "DIS" and closed[0]["result"]["approved"] is True
         assert httpx.get(f"{server.base}/schema/openapi.json").status_code == 200
     finally:
