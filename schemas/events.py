@@ -187,6 +187,77 @@ class TokenRevoked(Payload):
     token_id: int
 
 
+class CommentsImported(Payload):
+    """A compiled table made elsewhere (e.g. ISO's collation tool) imported by the secretariat."""
+
+    type = "comments.imported"
+    ballot_id: int
+    count: int
+    bodies: list[str]
+    filename: str
+
+
+class ObservationsImported(Payload):
+    type = "comment.observations_imported"
+    ballot_id: int
+    count: int
+    references: list[str]
+    filename: str
+
+
+class DocumentRequested(Payload):
+    type = "document.requested"
+    ballot_id: int
+    document_id: int
+    kind: str
+    variant: str
+    source_event_id: int
+
+
+class DocumentGenerated(Payload):
+    type = "document.generated"
+    ballot_id: int
+    document_id: int
+    kind: str
+    variant: str
+    checksum: str
+    size: int
+    rows: int
+    seconds: float
+
+
+class DocumentFailed(Payload):
+    type = "document.failed"
+    ballot_id: int
+    document_id: int
+    kind: str
+    error: str
+
+
+class ReminderDue(Payload):
+    type = "ballot.reminder_due"
+    ballot_id: int
+    days_before: int
+    closes_at: str
+
+
+class NotificationSent(Payload):
+    type = "notification.sent"
+    cause_event_id: int
+    subject: str
+    recipients: int
+    transport: str
+
+
+class NotificationFailed(Payload):
+    type = "notification.failed"
+    cause_event_id: int
+    subject: str
+    recipients: int
+    error: str
+    attempt: int
+
+
 EVENT_TYPES: dict[str, type[Payload]] = {
     cls.type: cls
     for cls in (
@@ -210,5 +281,13 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         UserCreated,
         TokenIssued,
         TokenRevoked,
+        CommentsImported,
+        ObservationsImported,
+        DocumentRequested,
+        DocumentGenerated,
+        DocumentFailed,
+        ReminderDue,
+        NotificationSent,
+        NotificationFailed,
     )
 }

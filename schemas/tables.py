@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from schemas.types import JSONType, UTCDateTime, utcnow
@@ -164,6 +164,7 @@ class Comment(SQLModel, table=True):
     clause: str = Field(default="", max_length=200)
     element: str = Field(default="", max_length=200)
     type: str = Field(default="", max_length=20)
+    type_as_written: str = Field(default="", max_length=40)
     comment: str = Field(max_length=20000)
     proposed_change: str = Field(default="", max_length=20000)
     observation: str = Field(default="", max_length=20000)
@@ -218,14 +219,56 @@ class Event(SQLModel, table=True):
     version: int = 1
 
 
-class Outbox(SQLModel, table=True):
-    """Events committed but not yet handed to the broker (the transactional outbox)."""
+class Delivery(SQLModel, table=True):
+    """The transactional outbox: one row per event and consumer, written with the event.
 
-    __tablename__ = "outbox"
+    The relay hands pending rows to the broker; the consumer marks its row done in the same
+    transaction as its effects, which makes redelivery (a crash, a lost message) harmless.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (Index("ix_delivery_pending", "done_at", "dispatched_at"),)
     event_id: int = Field(sa_column=Column(BigId, primary_key=True, autoincrement=False))
+    consumer: str = Field(primary_key=True, max_length=40)
     created_at: datetime = Field(sa_type=UTCDateTime)
     dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Document(SQLModel, table=True):
+    """A generated Word file. `source_event_id` is the last event its content reflects."""
+
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("ballot_id", "kind", "variant", "source_event_id"),
+        Index("ix_document_lookup", "ballot_id", "kind", "variant", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ballot_id: int = Field(foreign_key="ballot.id")
+    kind: str = Field(max_length=20)  # comment_table | report
+    variant: str = Field(default="", max_length=20)  # clause | member for comment tables
+    source_event_id: int = Field(sa_column=Column(BigId, nullable=False))
+    status: str = Field(max_length=10)  # requested | ready | failed
+    filename: str = Field(default="", max_length=200)
+    checksum: str = Field(default="", max_length=64)
+    size: int = 0
+    rows: int = 0
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    error: str = Field(default="", max_length=2000)
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    built_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    build_seconds: float | None = None
+
+
+class Reminder(SQLModel, table=True):
+    """A deadline reminder that has been scheduled: one per ballot, deadline and lead time."""
+
+    __tablename__ = "reminder"
+    ballot_id: int = Field(foreign_key="ballot.id", primary_key=True)
+    closes_at: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    days_before: int = Field(primary_key=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class IdempotentRequest(SQLModel, table=True):
@@ -246,6 +289,7 @@ __all__ = [
     "ApiToken",
     "Ballot",
     "Comment",
+    "Document",
     "Committee",
     "Eligibility",
     "Event",
@@ -253,8 +297,9 @@ __all__ = [
     "Liaison",
     "MemberBody",
     "Membership",
-    "Outbox",
+    "Delivery",
     "Project",
+    "Reminder",
     "RoleGrant",
     "StageChange",
     "User",

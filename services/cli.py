@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
+import multiprocessing
+import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -28,30 +30,27 @@ log = logging.getLogger("ballotdesk")
 SWEEP_SECONDS = 15.0
 
 
-def deadline_sweeper(db: Database) -> Any:
-    """Embedded mode: open and close ballots on time from inside the server process."""
+def embedded_workers(settings: Settings, db: Database) -> Any:
+    """Embedded mode: the dramatiq worker, the outbox relay and the scheduler inside `serve`."""
+    from workers import scheduler
+    from workers.runtime import Runtime
+
+    runtime = Runtime(settings, db)
 
     @asynccontextmanager
     async def run(_: Litestar) -> AsyncIterator[None]:
-        async def loop() -> None:
-            while True:
-                try:
-                    done = await deadlines.sweep(db)
-                    for ballot_id in done.opened:
-                        log.info("ballot %s opened at its scheduled time", ballot_id)
-                    for ballot_id in done.closed:
-                        log.info("ballot %s closed at its deadline", ballot_id)
-                except Exception:
-                    log.exception("deadline sweep failed; retrying")
-                await asyncio.sleep(SWEEP_SECONDS)
-
-        task = asyncio.create_task(loop())
+        runtime.start_worker(threads=2)
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(runtime.relay(stop, dispose=False)),
+            asyncio.create_task(scheduler.run(db, stop)),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.to_thread(runtime.stop_worker)
 
     return run
 
@@ -83,8 +82,63 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                 await db.dispose()
 
         _print_demo_tokens(asyncio.run(prepare()), f"http://{args.host}:{args.port}")
-    app = create_app(settings, db=db, lifespan=[deadline_sweeper(db)])
+    lifespan = [embedded_workers(settings, db)] if not settings.broker_url else []
+    app = create_app(settings, db=db, lifespan=lifespan)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _worker_process(threads: int, prefetch: int) -> None:
+    """One worker process: dramatiq threads plus an outbox relay, until SIGTERM or SIGINT."""
+    from workers.runtime import BackgroundLoop, Runtime
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = Runtime(Settings.from_env())
+    runtime.start_worker(threads=threads, prefetch=prefetch)
+    background = BackgroundLoop()
+    background.start(runtime.relay(background.stop))
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    log.info("worker stopping: finishing the messages in hand")
+    background.shutdown()
+    runtime.stop_worker()
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.broker_url:
+        raise DomainError("Set BALLOTDESK_BROKER_URL (redis://… or amqp://…); `serve` runs its own worker.")
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(target=_worker_process, args=(args.threads, args.prefetch), name=f"ballotdesk-worker-{i}")
+        for i in range(args.processes)
+    ]
+    for child in children:
+        child.start()
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    for child in children:
+        if child.pid:
+            os.kill(child.pid, signal.SIGTERM)
+    for child in children:
+        child.join()
+    return 0
+
+
+def cmd_scheduler(_: argparse.Namespace, settings: Settings) -> int:
+    from workers import scheduler
+
+    db = Database(settings.database_url)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await scheduler.run(db, stop)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
     return 0
 
 
@@ -192,6 +246,14 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load the demo data and print demo users' tokens")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+    worker = sub.add_parser("worker", help="run dramatiq worker processes (production, with a broker)")
+    worker.add_argument("--processes", type=int, default=2)
+    worker.add_argument("--threads", type=int, default=4)
+    worker.add_argument("--prefetch", type=int, default=0, help="messages prefetched per process (0: dramatiq's)")
+    worker.set_defaults(func=cmd_worker)
+    sub.add_parser("scheduler", help="open and close ballots on time, schedule reminders").set_defaults(
+        func=cmd_scheduler
+    )
     sub.add_parser("demo", help="load the demo data (once)").set_defaults(func=cmd_demo)
     sub.add_parser("sweep", help="open and close ballots whose time has come").set_defaults(func=cmd_sweep)
     users_p = sub.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, update
@@ -33,23 +35,44 @@ async def current_set(session: AsyncSession, ballot_id: int, body: str) -> list[
     return list((await session.execute(query)).scalars())
 
 
-async def replace_comments(
-    session: AsyncSession, principal: Principal, ballot_id: int, body: str, data: api.CommentsPut, now: datetime
-) -> tuple[list[Comment], bool]:
-    """Replace the body's whole comment set; returns (the new set, whether it is the first)."""
-    ballot = await ballots.get_ballot(session, ballot_id, lock="share")
-    require_writable(ballot, now)
-    require_body(principal, body, Role.DELEGATE, Role.COMMENTER)
-    row = await participant(session, ballot_id, body)
-    if not row.may_comment:
-        raise Forbidden(f"{body} may not comment on this ballot.")
+@dataclass(frozen=True)
+class NewComment:
+    """A comment about to be stored, from the API, an uploaded template or a compiled table."""
+
+    comment: str
+    line: str = ""
+    clause: str = ""
+    element: str = ""
+    type: str = ""
+    type_as_written: str = ""
+    proposed_change: str = ""
+    original_reference: str = ""
+    reference: str = ""  # kept as given (compiled tables); otherwise numbered BODY-001 …
+    observation: str = ""
+    disposition: str | None = None
+
+    @classmethod
+    def from_api(cls, c: api.CommentIn) -> NewComment:
+        return cls(
+            comment=c.comment.strip(),
+            line=c.line.strip(),
+            clause=c.clause.strip(),
+            element=c.element.strip(),
+            type=c.type.value if c.type else "",
+            proposed_change=c.proposed_change.strip(),
+        )
+
+
+async def write_set(
+    session: AsyncSession, ballot_id: int, body: str, new: Sequence[NewComment], actor: str, now: datetime
+) -> tuple[int, int, list[str]]:
+    """Supersede the body's current set and store `new`: (set version, previous count, references)."""
     version = (
         await session.execute(
             select(func.max(Comment.set_version)).where(Comment.ballot_id == ballot_id, Comment.body == body)
         )
     ).scalar_one()
-    first = version is None
-    previous = await current_set(session, ballot_id, body)
+    previous = len(await current_set(session, ballot_id, body))
     if previous:
         await session.execute(
             update(Comment)
@@ -62,38 +85,59 @@ async def replace_comments(
             "ballot_id": ballot_id,
             "body": body,
             "seq": seq,
-            "reference": reference(body, seq),
-            "original_reference": "",
+            "reference": c.reference or reference(body, seq),
+            "original_reference": c.original_reference,
             "set_version": new_version,
             "superseded": False,
-            "line": c.line.strip(),
-            "clause": c.clause.strip(),
-            "element": c.element.strip(),
-            "type": c.type.value if c.type else "",
-            "comment": c.comment.strip(),
-            "proposed_change": c.proposed_change.strip(),
-            "observation": "",
-            "disposition": None,
-            "actor": principal.label,
+            "line": c.line,
+            "clause": c.clause,
+            "element": c.element,
+            "type": c.type,
+            "type_as_written": c.type_as_written,
+            "comment": c.comment,
+            "proposed_change": c.proposed_change,
+            "observation": c.observation,
+            "disposition": c.disposition,
+            "actor": actor,
             "submitted_at": now,
+            "observed_at": now if (c.observation or c.disposition) else None,
         }
-        for seq, c in enumerate(data.comments, start=1)
+        for seq, c in enumerate(new, start=1)
     ]
     if rows:
         await session.execute(insert(Comment), rows)
-    references = [reference(body, seq) for seq in range(1, len(rows) + 1)]
+    return new_version, previous, [str(r["reference"]) for r in rows]
+
+
+async def replace_comments(
+    session: AsyncSession,
+    principal: Principal,
+    ballot_id: int,
+    body: str,
+    new: Sequence[NewComment],
+    now: datetime,
+) -> tuple[list[Comment], bool]:
+    """Replace the body's whole comment set; returns (the new set, whether it is the first)."""
+    ballot = await ballots.get_ballot(session, ballot_id, lock="share")
+    require_writable(ballot, now)
+    require_body(principal, body, Role.DELEGATE, Role.COMMENTER)
+    row = await participant(session, ballot_id, body)
+    if not row.may_comment:
+        raise Forbidden(f"{body} may not comment on this ballot.")
+    version, previous, references = await write_set(session, ballot_id, body, new, principal.label, now)
+    first = version == 1
     payload: CommentsSubmitted | CommentsReplaced
     if first:
         payload = CommentsSubmitted(
-            ballot_id=ballot_id, body=body, count=len(rows), set_version=new_version, references=references
+            ballot_id=ballot_id, body=body, count=len(references), set_version=version, references=references
         )
     else:
         payload = CommentsReplaced(
             ballot_id=ballot_id,
             body=body,
-            count=len(rows),
-            previous_count=len(previous),
-            set_version=new_version,
+            count=len(references),
+            previous_count=previous,
+            set_version=version,
             references=references,
         )
     await events.record(

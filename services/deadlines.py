@@ -8,25 +8,90 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from schemas.enums import BallotStatus
-from schemas.tables import Ballot
+from schemas.events import ReminderDue
+from schemas.tables import Ballot, Reminder
 from schemas.types import utcnow
-from services import ballots
-from services.db import Database
+from services import ballots, events
+from services.db import Database, insert_ignore
 from services.errors import DomainError
 
 log = logging.getLogger("ballotdesk.deadlines")
 SYSTEM_OPEN = "ballotdesk (scheduled opening)"
+SYSTEM_REMIND = "ballotdesk (reminders)"
+
+
+REMINDER_DAYS = (14, 7, 3)
 
 
 @dataclass
 class Sweep:
     opened: list[int] = field(default_factory=list)
     closed: list[int] = field(default_factory=list)
+    reminded: list[tuple[int, int]] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def reminders_due(
+    opened_at: datetime, closes_at: datetime, now: datetime, already: set[int]
+) -> tuple[list[int], int | None]:
+    """Which lead times are due now: (all to mark as handled, the one to announce or None).
+
+    Only the nearest due reminder is sent: a ballot opened ten days before its deadline gets no
+    14-day reminder, and a sweep that was down for a week sends one reminder, not three.
+    """
+    due = [d for d in REMINDER_DAYS if closes_at - timedelta(days=d) <= now < closes_at and d not in already]
+    due = [d for d in due if closes_at - timedelta(days=d) >= opened_at]
+    if not due:
+        return [], None
+    return due, min(due)
+
+
+async def schedule_reminders(session: AsyncSession, now: datetime) -> list[tuple[int, int]]:
+    """Record each due reminder once (several schedulers may run this at the same moment)."""
+    window = now + timedelta(days=max(REMINDER_DAYS))
+    open_ballots = (
+        await session.execute(
+            select(Ballot).where(
+                Ballot.status == BallotStatus.OPEN.value, col(Ballot.closes_at) > now, col(Ballot.closes_at) <= window
+            )
+        )
+    ).scalars()
+    announced = []
+    for ballot in list(open_ballots):
+        assert ballot.id is not None and ballot.opened_at is not None
+        already = set(
+            (
+                await session.execute(
+                    select(Reminder.days_before).where(
+                        Reminder.ballot_id == ballot.id, col(Reminder.closes_at) == ballot.closes_at
+                    )
+                )
+            ).scalars()
+        )
+        mark, announce = reminders_due(ballot.opened_at, ballot.closes_at, now, already)
+        for days in sorted(mark, reverse=True):
+            inserted = await insert_ignore(
+                session,
+                Reminder,
+                {"ballot_id": ballot.id, "closes_at": ballot.closes_at, "days_before": days, "created_at": now},
+            )
+            if inserted and days == announce:
+                await events.record(
+                    session,
+                    ReminderDue(ballot_id=ballot.id, days_before=days, closes_at=ballot.closes_at.isoformat()),
+                    aggregate=f"ballot:{ballot.id}",
+                    actor=SYSTEM_REMIND,
+                    now=now,
+                    committee_id=ballot.committee_id,
+                )
+                announced.append((ballot.id, days))
+    return announced
 
 
 async def sweep(db: Database, batch: int = 50) -> Sweep:
@@ -62,6 +127,8 @@ async def sweep(db: Database, batch: int = 50) -> Sweep:
             done.closed.append(ballot_id)
         except DomainError as exc:
             done.failed.append((ballot_id, exc.detail))
+    async with db.transaction() as session:
+        done.reminded = await schedule_reminders(session, utcnow())
     for ballot_id, reason in done.failed:
         log.warning("ballot %s not handled at its scheduled time: %s", ballot_id, reason)
     return done

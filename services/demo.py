@@ -279,7 +279,12 @@ async def _dis_voted(db: Database, project_id: int, now: datetime) -> None:
             )
             if code in DIS_COMMENTS:
                 await comments.replace_comments(
-                    session, DEMO_ADMIN, ballot_id, code, api.CommentsPut(comments=DIS_COMMENTS[code]), t
+                    session,
+                    DEMO_ADMIN,
+                    ballot_id,
+                    code,
+                    [comments.NewComment.from_api(c) for c in DIS_COMMENTS[code]],
+                    t,
                 )
     async with db.transaction() as session:
         await ballots.close_ballot(session, ballots.SYSTEM, ballot_id, opened + timedelta(weeks=12))
@@ -310,17 +315,15 @@ async def _cd_open(db: Database, project_id: int, now: datetime) -> None:
             de,
             ballot.id,
             "DE",
-            api.CommentsPut(
-                comments=[
-                    api.CommentIn(
-                        clause="6.3",
-                        line="301",
-                        type=CommentType.TE,
-                        comment="Level 3 and level 4 criteria overlap.",
-                        proposed_change="Merge the criteria of 6.3.2 into 6.3.1.",
-                    ),
-                ]
-            ),
+            [
+                comments.NewComment(
+                    clause="6.3",
+                    line="301",
+                    type=CommentType.TE.value,
+                    comment="Level 3 and level 4 criteria overlap.",
+                    proposed_change="Merge the criteria of 6.3.2 into 6.3.1.",
+                )
+            ],
             opened + timedelta(days=2),
         )
 

@@ -44,3 +44,10 @@ class Conflict(DomainError):
 
 class DeadlinePassed(Conflict):
     title = "Ballot closed"
+
+
+class UnsupportedUpload(DomainError):
+    """The upload is not a Word file we accept (wrong format, unsafe, damaged)."""
+
+    status = 415
+    title = "Unsupported upload"

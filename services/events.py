@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from schemas.events import Payload
-from schemas.tables import Event, Outbox
+from schemas.routing import consumers_of
+from schemas.tables import Delivery, Event
 from services.auth import Principal
 
 
@@ -38,7 +39,8 @@ async def record(
     session.add(event)
     await session.flush()
     assert event.id is not None
-    session.add(Outbox(event_id=event.id, created_at=now))
+    for consumer in consumers_of(event.type):
+        session.add(Delivery(event_id=event.id, consumer=consumer, created_at=now))
     return event
 
 

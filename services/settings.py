@@ -31,6 +31,13 @@ def normalise_database_url(url: str) -> str:
 class Settings:
     database_url: str = field(default_factory=default_database_url)
     admin_token: str = ""
+    # Empty: the embedded in-process broker (nothing to install). redis://… or amqp://… in production.
+    broker_url: str = ""
+    # Empty: e-mails are logged instead of sent. smtp://user:pass@host:port, smtps://… for TLS.
+    smtp_url: str = ""
+    mail_from: str = "Ballotdesk <ballotdesk@localhost>"
+    # Where links in e-mails point.
+    public_url: str = "http://127.0.0.1:8000"
     # Text fields are bounded so a single request cannot fill the database.
     max_request_bytes: int = 2_000_000
     page_size: int = 100
@@ -40,6 +47,10 @@ class Settings:
         return cls(
             database_url=normalise_database_url(_env("BALLOTDESK_DATABASE_URL") or default_database_url()),
             admin_token=_env("BALLOTDESK_ADMIN_TOKEN"),
+            broker_url=_env("BALLOTDESK_BROKER_URL"),
+            smtp_url=_env("BALLOTDESK_SMTP_URL"),
+            mail_from=_env("BALLOTDESK_MAIL_FROM") or cls.mail_from,
+            public_url=(_env("BALLOTDESK_PUBLIC_URL") or cls.public_url).rstrip("/"),
         )
 
     @property

@@ -19,6 +19,7 @@ from services.db import Database
 from services.http.ballots import BallotController
 from services.http.deps import provide_idempotency, provide_now, provide_principal, provide_session
 from services.http.directory import DirectoryController
+from services.http.documents import DocumentController
 from services.http.log import EventController
 from services.http.problems import EXCEPTION_HANDLERS
 from services.http.projects import ProjectController
@@ -54,6 +55,7 @@ def create_app(
             DirectoryController,
             ProjectController,
             BallotController,
+            DocumentController,
             UserController,
             EventController,
         ],

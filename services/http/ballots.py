@@ -116,7 +116,8 @@ class BallotController(Controller):
         code: str,
         data: api.CommentsPut,
     ) -> Response[api.CommentSetOut]:
-        rows, first = await comments.replace_comments(session, principal, ballot_id, code, data, now)
+        new = [comments.NewComment.from_api(c) for c in data.comments]
+        rows, first = await comments.replace_comments(session, principal, ballot_id, code, new, now)
         version = rows[0].set_version if rows else 0
         out = api.CommentSetOut(
             ballot_id=ballot_id, body=code, set_version=version, comments=[comments.comment_out(c) for c in rows]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 04:36:17.156971
+Create Date: 2026-11-25 04:51:16.969101
 """
 
 from __future__ import annotations
@@ -33,6 +33,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("email", name=op.f("uq_app_user_email")),
     )
     op.create_table(
+        "delivery",
+        sa.Column(
+            "event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False
+        ),
+        sa.Column("consumer", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("created_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("dispatched_at", schemas.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("done_at", schemas.types.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("event_id", "consumer", name=op.f("pk_delivery")),
+    )
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.create_index("ix_delivery_pending", ["done_at", "dispatched_at"], unique=False)
+
+    op.create_table(
         "event",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("occurred_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
@@ -42,9 +57,7 @@ def upgrade() -> None:
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("on_behalf_of", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column(
-            "payload",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "payload", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event")),
@@ -62,9 +75,7 @@ def upgrade() -> None:
         sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column(
-            "response",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "response", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("created_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotent_request")),
@@ -77,19 +88,6 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("created_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_member_body")),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column(
-            "event_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=False,
-            nullable=False,
-        ),
-        sa.Column("created_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("dispatched_at", schemas.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_outbox")),
     )
     op.create_table(
         "api_token",
@@ -208,9 +206,7 @@ def upgrade() -> None:
         sa.Column("p_member_count", sa.Integer(), nullable=True),
         sa.Column("approved", sa.Boolean(), nullable=True),
         sa.Column(
-            "result",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "result", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column("decision", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
         sa.Column("decided_at", schemas.types.UTCDateTime(timezone=True), nullable=True),
@@ -237,6 +233,7 @@ def upgrade() -> None:
         sa.Column("clause", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("element", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("type_as_written", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("comment", sqlmodel.sql.sqltypes.AutoString(length=20000), nullable=False),
         sa.Column("proposed_change", sqlmodel.sql.sqltypes.AutoString(length=20000), nullable=False),
         sa.Column("observation", sqlmodel.sql.sqltypes.AutoString(length=20000), nullable=False),
@@ -251,6 +248,30 @@ def upgrade() -> None:
         batch_op.create_index("ix_comment_ballot_current", ["ballot_id", "superseded", "body"], unique=False)
 
     op.create_table(
+        "document",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ballot_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("variant", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("source_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("filename", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("checksum", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=True),
+        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("requested_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("built_at", schemas.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("build_seconds", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(["ballot_id"], ["ballot.id"], name=op.f("fk_document_ballot_id_ballot")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_document")),
+        sa.UniqueConstraint("ballot_id", "kind", "variant", "source_event_id", name=op.f("uq_document_ballot_id")),
+    )
+    with op.batch_alter_table("document", schema=None) as batch_op:
+        batch_op.create_index("ix_document_lookup", ["ballot_id", "kind", "variant", "id"], unique=False)
+
+    op.create_table(
         "eligibility",
         sa.Column("ballot_id", sa.Integer(), nullable=False),
         sa.Column("party", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -260,6 +281,15 @@ def upgrade() -> None:
         sa.Column("may_comment", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["ballot_id"], ["ballot.id"], name=op.f("fk_eligibility_ballot_id_ballot")),
         sa.PrimaryKeyConstraint("ballot_id", "party", name=op.f("pk_eligibility")),
+    )
+    op.create_table(
+        "reminder",
+        sa.Column("ballot_id", sa.Integer(), nullable=False),
+        sa.Column("closes_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("days_before", sa.Integer(), nullable=False),
+        sa.Column("created_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["ballot_id"], ["ballot.id"], name=op.f("fk_reminder_ballot_id_ballot")),
+        sa.PrimaryKeyConstraint("ballot_id", "closes_at", "days_before", name=op.f("pk_reminder")),
     )
     op.create_table(
         "stage_change",
@@ -288,9 +318,7 @@ def upgrade() -> None:
         sa.Column("reasons", sqlmodel.sql.sqltypes.AutoString(length=20000), nullable=False),
         sa.Column("participate", sa.Boolean(), nullable=True),
         sa.Column(
-            "experts",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "experts", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -313,7 +341,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_stage_change_project_id"))
 
     op.drop_table("stage_change")
+    op.drop_table("reminder")
     op.drop_table("eligibility")
+    with op.batch_alter_table("document", schema=None) as batch_op:
+        batch_op.drop_index("ix_document_lookup")
+
+    op.drop_table("document")
     with op.batch_alter_table("comment", schema=None) as batch_op:
         batch_op.drop_index("ix_comment_ballot_current")
 
@@ -348,7 +381,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_token_user_id"))
 
     op.drop_table("api_token")
-    op.drop_table("outbox")
     op.drop_table("member_body")
     op.drop_table("idempotent_request")
     with op.batch_alter_table("event", schema=None) as batch_op:
@@ -357,4 +389,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_event_aggregate_id")
 
     op.drop_table("event")
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index("ix_delivery_pending")
+
+    op.drop_table("delivery")
     op.drop_table("app_user")

@@ -1,0 +1,83 @@
+"""The outbox relay: hands committed deliveries to the broker.
+
+Pending rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, so relays in several
+processes share the work. A row dispatched but not done after `redeliver_after` is sent again
+(a message lost with a broker's memory, a worker killed mid-way); consumers ignore repeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+
+from schemas.tables import Delivery
+from schemas.types import utcnow
+from services.db import Database
+
+log = logging.getLogger("ballotdesk.relay")
+Send = Callable[[str, int], None]
+
+
+async def relay_once(db: Database, send: Send, *, dispatched_before: datetime, batch: int = 500) -> int:
+    """Dispatch one batch of new deliveries and of those dispatched before `dispatched_before` but
+    still not done; returns how many were handed over. Stops at the first broker error."""
+    now = utcnow()
+    sent = 0
+    async with db.transaction() as session:
+        query = (
+            select(Delivery)
+            .where(
+                col(Delivery.done_at).is_(None),
+                or_(col(Delivery.dispatched_at).is_(None), col(Delivery.dispatched_at) < dispatched_before),
+            )
+            .order_by(col(Delivery.event_id))
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+        rows = list((await session.execute(query)).scalars())
+        for row in rows:
+            try:
+                send(row.consumer, row.event_id)
+            except Exception as exc:  # the broker is down: keep the rest for the next round
+                log.warning("broker unavailable, %d deliveries wait: %s", len(rows) - sent, exc)
+                break
+            row.dispatched_at = now
+            row.attempts += 1
+            session.add(row)
+            sent += 1
+    return sent
+
+
+async def run(
+    db: Database,
+    send: Send,
+    stop: asyncio.Event,
+    *,
+    interval: float = 0.2,
+    redeliver_after: timedelta = timedelta(minutes=5),
+    redeliver_at_start: bool = False,
+) -> None:
+    """Relay until `stop` is set. `redeliver_at_start`: the broker kept nothing (in-process)."""
+    started = utcnow()
+    while not stop.is_set():
+        try:
+            cutoff = utcnow() - redeliver_after
+            if redeliver_at_start:
+                cutoff = max(cutoff, started)
+            if await relay_once(db, send, dispatched_before=cutoff):
+                continue
+        except Exception:
+            log.exception("relay round failed; retrying")
+        await pause(stop, interval)
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less when `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
