@@ -25,7 +25,14 @@ CONSUMERS: Mapping[str, frozenset[str]] = {
     # Builds a requested document (slow: its own queue so e-mails never wait behind it).
     "builder": frozenset({"document.requested"}),
     "mailer": frozenset(
-        {"ballot.opened", "ballot.extended", "ballot.reminder_due", "ballot.closed", "ballot.reopened", "document.generated"}
+        {
+            "ballot.opened",
+            "ballot.extended",
+            "ballot.reminder_due",
+            "ballot.closed",
+            "ballot.reopened",
+            "document.generated",
+        }
     ),
 }
 

@@ -37,7 +37,9 @@ class Principal:
 
     @property
     def label(self) -> str:
-        return f"{self.name} <{self.email}>" if self.email else self.name
+        """Who acted, as recorded on votes, comments and events (bounded by those columns)."""
+        label = f"{self.name} <{self.email}>" if self.email else self.name
+        return label if len(label) <= 200 else label[:197] + "..."
 
     @property
     def is_admin(self) -> bool:

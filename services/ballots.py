@@ -43,6 +43,8 @@ def _weeks(start: datetime, end: datetime) -> float:
 def _require_aware(value: datetime, field: str) -> None:
     if value.tzinfo is None:
         raise InvalidInput(f"{field} needs a time zone, e.g. 2026-12-01T12:00:00Z.", field=field)
+    if not 2000 <= value.year <= 2100 or value.utcoffset() is None:
+        raise InvalidInput(f"{field} must be a date between the years 2000 and 2100.", field=field)
 
 
 async def get_ballot(session: AsyncSession, ballot_id: int, *, lock: str | None = None) -> Ballot:

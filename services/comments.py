@@ -16,7 +16,7 @@ from schemas.events import CommentsReplaced, CommentsSubmitted, ObservationRecor
 from schemas.tables import Comment
 from services import ballots, committees, events
 from services.auth import Principal, require_body, require_committee_officer
-from services.errors import Forbidden, NotFound
+from services.errors import Forbidden, InvalidInput, NotFound
 from services.rules import clauses
 from services.visibility import readable_bodies
 from services.votes import participant, require_writable
@@ -124,6 +124,9 @@ async def replace_comments(
     row = await participant(session, ballot_id, body)
     if not row.may_comment:
         raise Forbidden(f"{body} may not comment on this ballot.")
+    blank = [i for i, c in enumerate(new, start=1) if not c.comment.strip()]
+    if blank:
+        raise InvalidInput(f"Comment {blank[0]} has no text; every comment needs its comment text.", field="comments")
     version, previous, references = await write_set(session, ballot_id, body, new, principal.label, now)
     first = version == 1
     payload: CommentsSubmitted | CommentsReplaced

@@ -95,15 +95,17 @@ async def import_national(
 
 async def import_compiled(
     session: AsyncSession, principal: Principal, ballot_id: int, data: bytes, filename: str, now: datetime
-) -> int:
-    """A compiled table made elsewhere: every body's rows, with their references (SPEC §4.4)."""
+) -> tuple[int, list[reader.RowProblem]]:
+    """A compiled table made elsewhere: every body's rows, with their references (SPEC §4.4).
+
+    Tolerant: rows with nothing in them are skipped and reported; a row whose body cannot be
+    told (an MB cell of `-009`) is kept under its reference with an empty body code.
+    """
     ballot = await ballots.get_ballot(session, ballot_id)
     require_secretary(principal, await committees.chain(session, ballot.committee_id))
-    rows, problems = await _parse(reader.parse_compiled_table, data, await aliases(session))
-    if problems:
-        raise _problems(problems, "The compiled table")
+    rows, skipped = await _parse(reader.parse_compiled_table, data, await aliases(session))
     if not rows:
-        raise InvalidInput("The compiled table holds no comments.")
+        raise _problems(skipped, "The compiled table") if skipped else InvalidInput("The table holds no comments.")
     too_long = [r for r in rows if len(r.body) > MAX_PARTY]
     if too_long:
         raise InvalidInput(f"Row {too_long[0].row}: the MB/NC value is longer than {MAX_PARTY} characters.")
@@ -124,10 +126,13 @@ async def import_compiled(
     counts = [r.original_reference for r in rows if r.original_reference]
     total = 0
     for body, body_rows in by_body.items():
-        new = []
+        new: list[comments.NewComment] = []
         for r in body_rows:
-            keep = r.original_reference and counts.count(r.original_reference) == 1 and r.original_reference not in taken
-            new.append(_new(r, r.original_reference if keep else ""))
+            keep = (
+                r.original_reference and counts.count(r.original_reference) == 1 and r.original_reference not in taken
+            )
+            fallback = "" if body else f"?-{len(new) + 1:03d}"
+            new.append(_new(r, r.original_reference if keep else fallback))
         _, _, references = await comments.write_set(session, ballot_id, body, new, principal.label, now)
         taken.update(references)
         total += len(references)
@@ -139,7 +144,7 @@ async def import_compiled(
         now=now,
         committee_id=ballot.committee_id,
     )
-    return total
+    return total, skipped
 
 
 async def import_observations(
@@ -162,7 +167,7 @@ async def import_observations(
     by_original: dict[str, Comment] = {}
     for c in current:
         if c.original_reference:
-            by_original[c.original_reference] = c if c.original_reference not in by_original else by_original[c.original_reference]
+            by_original.setdefault(c.original_reference, c)
     unmatched: list[reader.RowProblem] = []
     updates: list[tuple[Comment, reader.CommentRow]] = []
     for r in rows:

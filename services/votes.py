@@ -23,9 +23,17 @@ def require_writable(ballot: Ballot, now: datetime) -> None:
     """Votes and comments are taken only while the ballot is open and before its deadline."""
     if ballot.status == BallotStatus.DRAFT.value:
         raise Conflict("This ballot is not open yet.")
-    if ballot.status != BallotStatus.OPEN.value or ballots.deadline_passed(ballot, now):
+    if ballot.status == BallotStatus.CANCELLED.value:
+        raise DeadlinePassed("This ballot was cancelled; votes and comments are no longer accepted.")
+    if ballot.status == BallotStatus.CLOSED.value:
+        when = ballot.closed_at or ballot.closes_at
         raise DeadlinePassed(
-            f"This ballot closed at {ballot.closes_at:%Y-%m-%d %H:%M} UTC; votes and comments are no longer accepted."
+            f"This ballot was closed at {when:%Y-%m-%d %H:%M} UTC; votes and comments are no longer accepted."
+        )
+    if ballots.deadline_passed(ballot, now):
+        raise DeadlinePassed(
+            f"The deadline of this ballot passed at {ballot.closes_at:%Y-%m-%d %H:%M} UTC; "
+            "votes and comments are no longer accepted."
         )
 
 

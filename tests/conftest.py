@@ -1,7 +1,7 @@
 """Fixtures: every database test runs on SQLite and on PostgreSQL.
 
 PostgreSQL is used when BALLOTDESK_TEST_POSTGRES_URL is set; without it those tests are skipped,
-unless BALLOTDESK_REQUIRE_POSTGRES=1 (CI), where a missing server is a failure.
+unless BALLOTDESK_REQUIRE_SERVICES=1 (CI), where a missing server is a failure.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from services.settings import Settings, normalise_database_url
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 POSTGRES_URL = normalise_database_url(os.environ.get("BALLOTDESK_TEST_POSTGRES_URL", ""))
-REQUIRE_POSTGRES = os.environ.get("BALLOTDESK_REQUIRE_POSTGRES") == "1"
+REQUIRE_POSTGRES = os.environ.get("BALLOTDESK_REQUIRE_SERVICES") == "1"
 
 
 @dataclass
@@ -56,7 +56,7 @@ async def _reset_postgres_schema(url: str) -> None:
 def postgres_url() -> str:
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
-            pytest.fail("BALLOTDESK_REQUIRE_POSTGRES=1 but BALLOTDESK_TEST_POSTGRES_URL is not set")
+            pytest.fail("BALLOTDESK_REQUIRE_SERVICES=1 but BALLOTDESK_TEST_POSTGRES_URL is not set")
         pytest.skip("PostgreSQL not configured (set BALLOTDESK_TEST_POSTGRES_URL)")
     try:
         asyncio.run(_reset_postgres_schema(POSTGRES_URL))

@@ -43,7 +43,11 @@ def _download(content: bytes, filename: str, media_type: str, checksum: str = ""
 def _document(document: Document) -> Response[Any]:
     if document.status == "ready" and document.content is not None:
         return _download(document.content, document.filename, DOCX, document.checksum)
-    body = {"status": "building", "document_id": document.id, "detail": "The document is being built; try again shortly."}
+    body = {
+        "status": "building",
+        "document_id": document.id,
+        "detail": "The document is being built; try again shortly.",
+    }
     return Response(body, status_code=202, headers={"Retry-After": "2"})
 
 
@@ -103,7 +107,9 @@ class DocumentController(Controller):
         )
         return Response(out, status_code=201 if first else 200)
 
-    @post("/observations/upload", operation_id="UploadObservations", request_max_body_size=UPLOAD_LIMIT, status_code=200)
+    @post(
+        "/observations/upload", operation_id="UploadObservations", request_max_body_size=UPLOAD_LIMIT, status_code=200
+    )
     async def upload_observations(
         self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, data: Multipart
     ) -> dict[str, Any]:
@@ -116,5 +122,5 @@ class DocumentController(Controller):
         self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, data: Multipart
     ) -> dict[str, Any]:
         content, filename = await _read(data)
-        count = await imports.import_compiled(session, principal, ballot_id, content, filename, now)
-        return {"imported": count}
+        count, skipped = await imports.import_compiled(session, principal, ballot_id, content, filename, now)
+        return {"imported": count, "skipped": [{"row": p.row, "message": p.message} for p in skipped]}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from services.errors import DomainError
@@ -27,17 +28,35 @@ def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any
 
 def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = exc.extra if isinstance(exc.extra, list) else []
-    detail = exc.detail or "The request is not valid."
-    if errors:
-        first = errors[0]
-        if isinstance(first, dict) and first.get("message"):
-            detail = f"{first['message']}" + (f" (at {first['key']})" if first.get("key") else "")
+    detail = "The request is not valid."
+    if errors and isinstance(errors[0], dict):
+        message = str(errors[0].get("message") or "").strip()
+        key = str(errors[0].get("key") or "")
+        if key == "data" and (not message or message.strip("'") == "data"):
+            detail = "The request body is missing or empty: send a JSON object."
+        elif message:
+            detail = message if message.endswith(".") else f"{message}."
+            if key and key != "data":
+                detail = f"{key}: {detail}"
     return problem(400, "Invalid request", detail, errors=errors)
 
 
-def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     headers = dict(exc.headers or {})
-    return problem(exc.status_code, _title(exc.status_code), str(exc.detail), headers=headers or None)
+    detail = str(exc.detail)
+    # litestar's own errors carry only the status phrase; say what happened instead.
+    if detail == HTTPStatus(exc.status_code).phrase:
+        detail = {
+            404: f"There is nothing at {request.url.path}.",
+            405: f"{request.url.path} does not accept {request.method} requests.",
+            413: "The request body is larger than this endpoint accepts.",
+            415: "The request's content type is not accepted here.",
+        }.get(exc.status_code, detail)
+    return problem(exc.status_code, _title(exc.status_code), detail, headers=headers or None)
+
+
+def on_out_of_range(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return problem(400, "Invalid request", "A value is out of range or nested too deeply.")
 
 
 def on_integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
@@ -48,6 +67,33 @@ def on_integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Respon
 def on_data_error(_: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
     log.info("data error: %s", exc.orig)
     return problem(422, "Invalid input", "A value does not fit the field it was given for (too long or malformed).")
+
+
+# SQLSTATE classes: 22 data exception, 08 connection, 53 resources, 57 operator intervention.
+_UNAVAILABLE = ("08", "53", "57")
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    for candidate in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return ""
+
+
+def on_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    """Tell a bad value (4xx) from a database that is not reachable (503) from a bug (500)."""
+    state = _sqlstate(exc)
+    name = type(exc.orig).__name__ if exc.orig is not None else ""
+    if state.startswith("22") or "DataError" in name:
+        return on_data_error(request, exc)  # type: ignore[arg-type]
+    if (
+        isinstance(exc, OperationalError | InterfaceError)
+        or state.startswith(_UNAVAILABLE)
+        or exc.connection_invalidated
+    ):
+        return on_database_unavailable(request, exc)
+    return on_unexpected(request, exc)
 
 
 def on_database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -88,7 +134,9 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     OperationalError: on_database_unavailable,
     PoolTimeout: on_database_unavailable,
     ConnectionError: on_database_unavailable,
-    DBAPIError: on_database_unavailable,
+    DBAPIError: on_database_error,
+    OverflowError: on_out_of_range,
+    RecursionError: on_out_of_range,
     Exception: on_unexpected,
 }
 

@@ -29,7 +29,7 @@ from workers.runtime import BackgroundLoop, Runtime
 
 REDIS_URL = os.environ.get("BALLOTDESK_TEST_REDIS_URL", "")
 AMQP_URL = os.environ.get("BALLOTDESK_TEST_AMQP_URL", "")
-REQUIRE_BROKERS = os.environ.get("BALLOTDESK_REQUIRE_POSTGRES") == "1"
+REQUIRE_BROKERS = os.environ.get("BALLOTDESK_REQUIRE_SERVICES") == "1"
 
 
 async def until(check: Callable[[], Awaitable[Any]], timeout: float = 45.0, what: str = "condition") -> Any:
