@@ -88,7 +88,7 @@ class StageChange(SQLModel, table=True):
     cause: str = Field(max_length=40)
     ballot_id: int | None = Field(default=None, foreign_key="ballot.id")
     reason: str = Field(default="", max_length=4000)
-    actor: str = Field(max_length=200)
+    actor: str = Field(max_length=500)  # name <e-mail>
     occurred_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -142,7 +142,7 @@ class Vote(SQLModel, table=True):
     participate: bool | None = None
     experts: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONType)
     actor_id: int | None = Field(default=None, foreign_key="app_user.id")
-    actor: str = Field(max_length=200)
+    actor: str = Field(max_length=500)  # name <e-mail>
     on_behalf_of: str = Field(max_length=8)
     cast_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -169,7 +169,7 @@ class Comment(SQLModel, table=True):
     proposed_change: str = Field(default="", max_length=20000)
     observation: str = Field(default="", max_length=20000)
     disposition: str | None = Field(default=None, max_length=32)
-    actor: str = Field(max_length=200)
+    actor: str = Field(max_length=500)  # name <e-mail>
     submitted_at: datetime = Field(sa_type=UTCDateTime)
     observed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -213,7 +213,7 @@ class Event(SQLModel, table=True):
     type: str = Field(max_length=60, index=True)
     aggregate: str = Field(max_length=60)
     committee_id: int | None = Field(default=None, index=True)
-    actor: str = Field(max_length=200)
+    actor: str = Field(max_length=500)  # name <e-mail>
     on_behalf_of: str | None = Field(default=None, max_length=40)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     version: int = 1

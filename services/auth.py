@@ -39,7 +39,7 @@ class Principal:
     def label(self) -> str:
         """Who acted, as recorded on votes, comments and events (bounded by those columns)."""
         label = f"{self.name} <{self.email}>" if self.email else self.name
-        return label if len(label) <= 200 else label[:197] + "..."
+        return label if len(label) <= 500 else label[:497] + "..."
 
     @property
     def is_admin(self) -> bool:

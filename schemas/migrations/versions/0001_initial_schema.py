@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 04:51:16.969101
+Create Date: 2026-11-25 06:14:16.717673
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
         sa.Column("aggregate", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
         sa.Column("committee_id", sa.Integer(), nullable=True),
-        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("on_behalf_of", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column(
             "payload", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
@@ -238,7 +238,7 @@ def upgrade() -> None:
         sa.Column("proposed_change", sqlmodel.sql.sqltypes.AutoString(length=20000), nullable=False),
         sa.Column("observation", sqlmodel.sql.sqltypes.AutoString(length=20000), nullable=False),
         sa.Column("disposition", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("submitted_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("observed_at", schemas.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["ballot_id"], ["ballot.id"], name=op.f("fk_comment_ballot_id_ballot")),
@@ -300,7 +300,7 @@ def upgrade() -> None:
         sa.Column("cause", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("ballot_id", sa.Integer(), nullable=True),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
-        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("occurred_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["ballot_id"], ["ballot.id"], name=op.f("fk_stage_change_ballot_id_ballot")),
         sa.ForeignKeyConstraint(["project_id"], ["project.id"], name=op.f("fk_stage_change_project_id_project")),
@@ -321,7 +321,7 @@ def upgrade() -> None:
             "experts", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column("actor_id", sa.Integer(), nullable=True),
-        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("on_behalf_of", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("cast_at", schemas.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["actor_id"], ["app_user.id"], name=op.f("fk_vote_actor_id_app_user")),
