@@ -63,9 +63,7 @@ async def committee_with_every_role(client, clock) -> tuple[World, dict[str, dic
     await w.user("commenter_DE", [{"role": "commenter", "member_body": "DE"}])
     await w.user("observer", [{"role": "observer", "committee_id": w.committee_id}])
     other = await ok(
-        await client.post(
-            "/api/v1/committees", json={"reference": "ISO/TC 998", "title": "Elsewhere"}, headers=ADMIN
-        ),
+        await client.post("/api/v1/committees", json={"reference": "ISO/TC 998", "title": "Elsewhere"}, headers=ADMIN),
         201,
     )
     user = await ok(
@@ -248,9 +246,7 @@ async def test_each_role_may_do_exactly_what_its_role_allows(client, clock, role
 
     response = await client.request(method, path, json=body, headers=headers[role])
 
-    assert response.status_code == expected, (
-        f"{role} → {action}: {response.status_code} {response.text[:300]}"
-    )
+    assert response.status_code == expected, f"{role} → {action}: {response.status_code} {response.text[:300]}"
     after = await stored_state(client, w, ballot_id)
     if expected >= 400:
         assert response.headers["content-type"].startswith(PROBLEM)
@@ -294,18 +290,14 @@ async def test_a_commenter_of_de_submits_de_comments_but_cannot_vote(client, clo
     assert submitted.status_code == 201, submitted.text
     assert [c["reference"] for c in submitted.json()["comments"]] == ["DE-001"]
     log = await ok(
-        await client.get(
-            f"/api/v1/events?type=comments.submitted&aggregate=ballot:{ballot_id}", headers=ADMIN
-        )
+        await client.get(f"/api/v1/events?type=comments.submitted&aggregate=ballot:{ballot_id}", headers=ADMIN)
     )
     assert [(e["actor"], e["on_behalf_of"]) for e in log["items"]] == [
         ("commenter_DE <commenter_de@example.org>", "DE")
     ]
 
     before = await events(client)
-    vote = await client.put(
-        f"/api/v1/ballots/{ballot_id}/votes/DE", json={"position": "approve"}, headers=commenter
-    )
+    vote = await client.put(f"/api/v1/ballots/{ballot_id}/votes/DE", json={"position": "approve"}, headers=commenter)
     assert vote.status_code == 403, vote.text
     assert vote.headers["content-type"].startswith(PROBLEM)
     assert await events(client) == before
@@ -317,9 +309,7 @@ async def test_the_convenor_records_observations_but_cannot_close(client, clock)
     ballot_id = await w.ballot("DIS")
     rows = {"comments": [{"clause": "4", "type": "ed", "comment": "Typo."}]}
     await ok(
-        await client.put(
-            f"/api/v1/ballots/{ballot_id}/comments/DE", json=rows, headers=headers["delegate_DE"]
-        ),
+        await client.put(f"/api/v1/ballots/{ballot_id}/comments/DE", json=rows, headers=headers["delegate_DE"]),
         201,
     )
 
@@ -403,9 +393,7 @@ async def test_an_administrator_voting_for_a_body_is_recorded_as_acting_on_its_b
 
     listed = await ok(await client.get(f"/api/v1/ballots/{ballot_id}/votes", headers=w.headers["secretary"]))
     assert [(v["body"], v["on_behalf_of"], v["actor"]) for v in listed] == [("DE", "DE", label)]
-    log = await ok(
-        await client.get(f"/api/v1/events?type=vote.cast&aggregate=ballot:{ballot_id}", headers=ADMIN)
-    )
+    log = await ok(await client.get(f"/api/v1/events?type=vote.cast&aggregate=ballot:{ballot_id}", headers=ADMIN))
     assert [(e["actor"], e["on_behalf_of"]) for e in log["items"]] == [(label, "DE")]
 
 
@@ -417,22 +405,16 @@ async def _ballot_with_votes_and_comments(client, clock) -> tuple[World, dict[st
     w, headers = await committee_with_every_role(client, clock)
     ballot_id = await w.ballot("DIS")
     for code, position in [("DE", "approve"), ("FR", "disapprove"), ("BR", "approve")]:
-        await w.vote(
-            ballot_id, code, position, 201, reasons="Clause 4 is wrong." if position == "disapprove" else None
-        )
+        await w.vote(ballot_id, code, position, 201, reasons="Clause 4 is wrong." if position == "disapprove" else None)
         rows = {"comments": [{"clause": "3.1", "type": "te", "comment": f"{code} thinks 3.1 needs work."}]}
         await ok(
-            await client.put(
-                f"/api/v1/ballots/{ballot_id}/comments/{code}", json=rows, headers=w.headers[code]
-            ),
+            await client.put(f"/api/v1/ballots/{ballot_id}/comments/{code}", json=rows, headers=w.headers[code]),
             201,
         )
     return w, headers, ballot_id
 
 
-async def _read(
-    client, ballot_id: int, headers: dict[str, str], query: str = ""
-) -> tuple[list[str], list[str]]:
+async def _read(client, ballot_id: int, headers: dict[str, str], query: str = "") -> tuple[list[str], list[str]]:
     votes = await ok(await client.get(f"/api/v1/ballots/{ballot_id}/votes", headers=headers))
     comments = await ok(await client.get(f"/api/v1/ballots/{ballot_id}/comments{query}", headers=headers))
     return sorted(v["body"] for v in votes), sorted(c["body"] for c in comments)
@@ -481,9 +463,7 @@ async def test_a_person_issues_and_revokes_only_their_own_tokens(client, clock) 
     w, headers = await committee_with_every_role(client, clock)
     de_id = (await ok(await client.get("/api/v1/me", headers=headers["delegate_DE"])))["id"]
     fr_id = (await ok(await client.get("/api/v1/me", headers=headers["delegate_FR"])))["id"]
-    fr_token = await ok(
-        await client.post(f"/api/v1/users/{fr_id}/tokens", json={"label": "spare"}, headers=ADMIN), 201
-    )
+    fr_token = await ok(await client.post(f"/api/v1/users/{fr_id}/tokens", json={"label": "spare"}, headers=ADMIN), 201)
 
     before = await events(client)
     for role in ["delegate_DE", "secretary", "convenor", "other_secretary"]:
@@ -494,19 +474,9 @@ async def test_a_person_issues_and_revokes_only_their_own_tokens(client, clock) 
     anonymous = await client.post(f"/api/v1/users/{fr_id}/tokens", json={})
     assert anonymous.status_code == 401
     assert await events(client) == before
-    assert (
-        await client.get("/api/v1/me", headers={"Authorization": f"Bearer {fr_token['token']}"})
-    ).status_code == 200
+    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {fr_token['token']}"})).status_code == 200
 
-    own = await ok(
-        await client.post(f"/api/v1/users/{de_id}/tokens", json={}, headers=headers["delegate_DE"]), 201
-    )
-    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {own['token']}"})).json()[
-        "id"
-    ] == de_id
-    assert (
-        await client.delete(f"/api/v1/tokens/{fr_token['id']}", headers=w.headers["FR"])
-    ).status_code == 204
-    assert (
-        await client.get("/api/v1/me", headers={"Authorization": f"Bearer {fr_token['token']}"})
-    ).status_code == 401
+    own = await ok(await client.post(f"/api/v1/users/{de_id}/tokens", json={}, headers=headers["delegate_DE"]), 201)
+    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {own['token']}"})).json()["id"] == de_id
+    assert (await client.delete(f"/api/v1/tokens/{fr_token['id']}", headers=w.headers["FR"])).status_code == 204
+    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {fr_token['token']}"})).status_code == 401

@@ -48,9 +48,7 @@ async def state(client, project_id: int | None = None, ballot_id: int | None = N
 def _assert_status(response, status: int | range) -> None:
     expected = [status] if isinstance(status, int) else status
     shown = status if isinstance(status, int) else f"{status.start}..{status.stop - 1}"
-    assert response.status_code in expected, (
-        f"expected {shown}, got {response.status_code}: {response.text[:300]}"
-    )
+    assert response.status_code in expected, f"expected {shown}, got {response.status_code}: {response.text[:300]}"
 
 
 def assert_problem(response, status: int | range, *mentions: str) -> dict[str, Any]:
@@ -162,18 +160,12 @@ async def test_a_vote_after_the_deadline_is_refused_while_the_ballot_is_still_op
     clock.now = datetime.fromisoformat(ballot["closes_at"]) + timedelta(seconds=1)
 
     late = {"position": "disapprove", "reasons": "Changed our mind."}
-    body = await refused(
-        client, 409, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], json=late, watch=at
-    )
+    body = await refused(client, 409, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], json=late, watch=at)
     assert "no longer accepted" in body["detail"]
     first = {"position": "approve"}
-    await refused(
-        client, 409, "PUT", votes_of(ballot_id, "FR"), headers=w.headers["FR"], json=first, watch=at
-    )
+    await refused(client, 409, "PUT", votes_of(ballot_id, "FR"), headers=w.headers["FR"], json=first, watch=at)
     comments = {"comments": [{"comment": "Too late?"}]}
-    await refused(
-        client, 409, "PUT", comments_of(ballot_id, "FR"), headers=w.headers["FR"], json=comments, watch=at
-    )
+    await refused(client, 409, "PUT", comments_of(ballot_id, "FR"), headers=w.headers["FR"], json=comments, watch=at)
 
     ballot = await ok(await client.get(f"/api/v1/ballots/{ballot_id}", headers=ADMIN))
     assert ballot["status"] == "open"
@@ -216,23 +208,17 @@ async def test_a_vote_on_a_draft_ballot_is_a_conflict(client, clock) -> None:
     ballot_id = await w.ballot("DIS", open=False)
     at = (w.project_id, ballot_id)
     vote = {"position": "approve"}
-    body = await refused(
-        client, 409, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], json=vote, watch=at
-    )
+    body = await refused(client, 409, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], json=vote, watch=at)
     assert "not open" in body["detail"]
     comments = {"comments": [{"comment": "Early bird."}]}
-    await refused(
-        client, 409, "PUT", comments_of(ballot_id, "DE"), headers=w.headers["DE"], json=comments, watch=at
-    )
+    await refused(client, 409, "PUT", comments_of(ballot_id, "DE"), headers=w.headers["DE"], json=comments, watch=at)
 
 
 async def test_an_unknown_ballot_is_not_found(client, clock) -> None:
     w, _, _ = await dis_world(client, clock)
     await refused(client, 404, "GET", "/api/v1/ballots/9999", headers=ADMIN, mentions=("9999",))
     vote = {"position": "approve"}
-    await refused(
-        client, 404, "PUT", votes_of(9999, "DE"), headers=w.headers["DE"], json=vote, mentions=("9999",)
-    )
+    await refused(client, 404, "PUT", votes_of(9999, "DE"), headers=w.headers["DE"], json=vote, mentions=("9999",))
     await refused(client, 404, "POST", "/api/v1/ballots/9999/open", headers=w.headers["secretary"])
     await refused(client, 404, "GET", "/api/v1/ballots/9999/comments", headers=ADMIN)
 
@@ -243,27 +229,19 @@ async def test_an_unknown_ballot_is_not_found(client, clock) -> None:
 async def test_a_malformed_json_body_is_refused(client, clock) -> None:
     w, ballot_id, at = await dis_world(client, clock)
     for content in [b'{"position": ', b"{position: approve}", b"{'position': 'approve'}", b"approve"]:
-        await refused(
-            client, 400, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], content=content, watch=at
-        )
+        await refused(client, 400, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], content=content, watch=at)
 
 
 async def test_a_json_array_instead_of_an_object_is_refused(client, clock) -> None:
     w, ballot_id, at = await dis_world(client, clock)
-    await refused(
-        client, 400, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], json=["approve"], watch=at
-    )
+    await refused(client, 400, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], json=["approve"], watch=at)
     ballot = {"project_id": w.project_id, "type": "DIS", "closes_at": in_weeks(clock, 12)}
-    await refused(
-        client, 400, "POST", "/api/v1/ballots", headers=w.headers["secretary"], json=[ballot], watch=at
-    )
+    await refused(client, 400, "POST", "/api/v1/ballots", headers=w.headers["secretary"], json=[ballot], watch=at)
 
 
 async def test_an_empty_body_says_that_the_body_is_missing(client, clock) -> None:
     w, ballot_id, at = await dis_world(client, clock)
-    body = await refused(
-        client, 400, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], content=b"", watch=at
-    )
+    body = await refused(client, 400, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], content=b"", watch=at)
     detail = body["detail"].lower()
     assert any(word in detail for word in ("body", "json", "empty", "missing")), body["detail"]
 
@@ -272,9 +250,7 @@ async def test_oversized_text_fields_are_refused(client, clock) -> None:
     w, ballot_id, at = await dis_world(client, clock)
     de = w.headers["DE"]
     vote = {"position": "disapprove", "reasons": "x" * 20_001}
-    await refused(
-        client, 400, "PUT", votes_of(ballot_id, "DE"), headers=de, json=vote, watch=at, mentions=("reasons",)
-    )
+    await refused(client, 400, "PUT", votes_of(ballot_id, "DE"), headers=de, json=vote, watch=at, mentions=("reasons",))
     for field, size in [("comment", 20_001), ("proposed_change", 20_001), ("clause", 201), ("line", 101)]:
         rows = {"comments": [{"comment": "Fine.", field: "y" * size}]}
         await refused(client, 400, "PUT", comments_of(ballot_id, "DE"), headers=de, json=rows, watch=at)
@@ -297,9 +273,7 @@ async def test_a_person_with_the_longest_allowed_name_and_email_can_vote_and_com
     email = "e" * 64 + "@" + "d" * 189  # 254 characters, the schema's maximum
     roles = [{"role": "delegate", "member_body": "FR"}]
     user = await ok(
-        await client.post(
-            "/api/v1/users", json={"name": name, "email": email, "roles": roles}, headers=ADMIN
-        ),
+        await client.post("/api/v1/users", json={"name": name, "email": email, "roles": roles}, headers=ADMIN),
         201,
     )
     token = await ok(await client.post(f"/api/v1/users/{user['id']}/tokens", json={}, headers=ADMIN), 201)
@@ -316,9 +290,7 @@ async def test_unknown_fields_are_refused_not_ignored(client, clock) -> None:
     w, ballot_id, at = await dis_world(client, clock)
     de = w.headers["DE"]
     vote = {"position": "approve", "positon": "disapprove"}
-    await refused(
-        client, 400, "PUT", votes_of(ballot_id, "DE"), headers=de, json=vote, watch=at, mentions=("positon",)
-    )
+    await refused(client, 400, "PUT", votes_of(ballot_id, "DE"), headers=de, json=vote, watch=at, mentions=("positon",))
     rows = {"comments": [{"comment": "Fine.", "severity": "high"}]}
     await refused(
         client,
@@ -363,9 +335,7 @@ async def test_values_of_the_wrong_type_are_refused(client, clock) -> None:
             watch=at,
         )
     for vote in [{"position": 1}, {"position": "yes"}, {"position": "approve", "reasons": ["a", "b"]}]:
-        await refused(
-            client, 400, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], json=vote, watch=at
-        )
+        await refused(client, 400, "PUT", votes_of(ballot_id, "DE"), headers=w.headers["DE"], json=vote, watch=at)
 
 
 async def test_missing_required_fields_are_refused(client, clock) -> None:
@@ -396,9 +366,7 @@ async def test_missing_required_fields_are_refused(client, clock) -> None:
     no_text = {"comments": [{"clause": "3.1"}]}
     await refused(client, 400, "PUT", comments_of(ballot_id, "DE"), headers=de, json=no_text, watch=at)
     no_reason = {"closes_at": in_weeks(clock, 1)}
-    await refused(
-        client, 400, "POST", f"/api/v1/ballots/{ballot_id}/reopen", headers=sec, json=no_reason, watch=at
-    )
+    await refused(client, 400, "POST", f"/api/v1/ballots/{ballot_id}/reopen", headers=sec, json=no_reason, watch=at)
 
 
 async def test_a_closing_time_without_a_time_zone_is_refused(client, clock) -> None:
@@ -428,9 +396,7 @@ async def test_a_closing_time_in_the_past_is_refused(client, clock) -> None:
 async def test_an_empty_comment_is_refused(client, clock) -> None:
     w, ballot_id, at = await dis_world(client, clock)
     rows = {"comments": [{"clause": "3.1", "comment": ""}]}
-    await refused(
-        client, 400, "PUT", comments_of(ballot_id, "DE"), headers=w.headers["DE"], json=rows, watch=at
-    )
+    await refused(client, 400, "PUT", comments_of(ballot_id, "DE"), headers=w.headers["DE"], json=rows, watch=at)
 
 
 async def test_a_comment_of_only_white_space_is_refused_like_an_empty_one(client, clock) -> None:
@@ -450,9 +416,7 @@ async def test_a_comment_of_only_white_space_is_refused_like_an_empty_one(client
 async def test_an_unknown_comment_type_is_refused(client, clock) -> None:
     w, ballot_id, at = await dis_world(client, clock)
     rows = {"comments": [{"comment": "Odd type.", "type": "xx"}]}
-    await refused(
-        client, 400, "PUT", comments_of(ballot_id, "DE"), headers=w.headers["DE"], json=rows, watch=at
-    )
+    await refused(client, 400, "PUT", comments_of(ballot_id, "DE"), headers=w.headers["DE"], json=rows, watch=at)
 
 
 async def test_comments_from_a_body_that_does_not_take_part_are_forbidden(client, clock) -> None:
@@ -462,12 +426,8 @@ async def test_comments_from_a_body_that_does_not_take_part_are_forbidden(client
     at = (w.project_id, ballot_id)
     br = w.headers["BR"]
     rows = {"comments": [{"comment": "We are not in this committee."}]}
-    await refused(
-        client, 403, "PUT", comments_of(ballot_id, "BR"), headers=br, json=rows, watch=at, mentions=("BR",)
-    )
-    await refused(
-        client, 403, "PUT", votes_of(ballot_id, "BR"), headers=br, json={"position": "approve"}, watch=at
-    )
+    await refused(client, 403, "PUT", comments_of(ballot_id, "BR"), headers=br, json=rows, watch=at, mentions=("BR",))
+    await refused(client, 403, "PUT", votes_of(ballot_id, "BR"), headers=br, json={"position": "approve"}, watch=at)
 
 
 # --- authentication ------------------------------------------------------------------------------
@@ -490,9 +450,7 @@ async def test_an_unknown_token_is_not_authenticated(client, clock) -> None:
     _, ballot_id, at = await dis_world(client, clock)
     vote = {"position": "approve"}
     for token in ["bd_not-a-real-token", "x" * 5000]:
-        await refused(
-            client, 401, "PUT", votes_of(ballot_id, "DE"), headers=bearer(token), json=vote, watch=at
-        )
+        await refused(client, 401, "PUT", votes_of(ballot_id, "DE"), headers=bearer(token), json=vote, watch=at)
 
 
 async def test_a_revoked_token_is_not_authenticated(client, clock) -> None:
@@ -533,9 +491,7 @@ async def test_a_wrong_method_is_a_method_not_allowed_problem(client, clock) -> 
     assert "GET" in response.headers.get("allow", ""), response.headers
     await refused(client, 405, "DELETE", f"/api/v1/ballots/{ballot_id}", headers=ADMIN, watch=at)
     vote = {"position": "approve"}
-    await refused(
-        client, 405, "POST", votes_of(ballot_id, "DE"), headers=w.headers["DE"], json=vote, watch=at
-    )
+    await refused(client, 405, "POST", votes_of(ballot_id, "DE"), headers=w.headers["DE"], json=vote, watch=at)
 
 
 async def test_a_body_larger_than_the_limit_is_too_large(client, clock) -> None:
@@ -549,9 +505,7 @@ async def test_a_body_larger_than_the_limit_is_too_large(client, clock) -> None:
         "deliverable": "IS",
         "stage": "40.00",
     }
-    await refused(
-        client, 413, "POST", "/api/v1/projects", headers=w.headers["secretary"], json=project, watch=at
-    )
+    await refused(client, 413, "POST", "/api/v1/projects", headers=w.headers["secretary"], json=project, watch=at)
 
 
 async def test_a_comment_set_may_be_larger_than_other_bodies_up_to_its_own_limit(client, clock) -> None:
@@ -560,12 +514,8 @@ async def test_a_comment_set_may_be_larger_than_other_bodies_up_to_its_own_limit
     big = await client.put(comments_of(ballot_id, "DE"), json={"comments": rows}, headers=w.headers["DE"])
     assert big.status_code == 201, big.text[:300]
     assert len(big.json()["comments"]) == 150
-    huge = {
-        "comments": [{"comment": "h" * 20_000}] * (COMMENTS_LIMIT // 20_000 + 50)
-    }  # > 20 MB, every row valid
-    await refused(
-        client, 413, "PUT", comments_of(ballot_id, "DE"), headers=w.headers["DE"], json=huge, watch=at
-    )
+    huge = {"comments": [{"comment": "h" * 20_000}] * (COMMENTS_LIMIT // 20_000 + 50)}  # > 20 MB, every row valid
+    await refused(client, 413, "PUT", comments_of(ballot_id, "DE"), headers=w.headers["DE"], json=huge, watch=at)
     kept = await ok(await client.get(f"/api/v1/ballots/{ballot_id}/comments?body=DE", headers=ADMIN))
     assert len(kept) == 150
 
@@ -575,18 +525,14 @@ async def test_a_comment_set_may_be_larger_than_other_bodies_up_to_its_own_limit
 
 async def test_opening_a_ballot_twice_is_a_conflict(client, clock) -> None:
     w, ballot_id, at = await dis_world(client, clock)
-    await refused(
-        client, 409, "POST", f"/api/v1/ballots/{ballot_id}/open", headers=w.headers["secretary"], watch=at
-    )
+    await refused(client, 409, "POST", f"/api/v1/ballots/{ballot_id}/open", headers=w.headers["secretary"], watch=at)
 
 
 async def test_closing_a_closed_ballot_is_a_conflict(client, clock) -> None:
     w, ballot_id, at = await dis_world(client, clock)
     await w.vote(ballot_id, "DE", "approve", 201)
     await w.close(ballot_id)
-    await refused(
-        client, 409, "POST", f"/api/v1/ballots/{ballot_id}/close", headers=w.headers["secretary"], watch=at
-    )
+    await refused(client, 409, "POST", f"/api/v1/ballots/{ballot_id}/close", headers=w.headers["secretary"], watch=at)
     vote = {"position": "approve"}
     await refused(client, 409, "PUT", votes_of(ballot_id, "FR"), headers=w.headers["FR"], json=vote, watch=at)
 
@@ -595,23 +541,15 @@ async def test_transitions_that_do_not_apply_to_the_ballot_status_are_conflicts(
     w, ballot_id, at = await dis_world(client, clock)
     sec = w.headers["secretary"]
     reopen = {"closes_at": in_weeks(clock, 1), "reason": "Late vote."}
-    await refused(
-        client, 409, "POST", f"/api/v1/ballots/{ballot_id}/reopen", headers=sec, json=reopen, watch=at
-    )
+    await refused(client, 409, "POST", f"/api/v1/ballots/{ballot_id}/reopen", headers=sec, json=reopen, watch=at)
     await w.close(ballot_id)
     cancel = {"reason": "Too late to cancel."}
-    await refused(
-        client, 409, "POST", f"/api/v1/ballots/{ballot_id}/cancel", headers=sec, json=cancel, watch=at
-    )
+    await refused(client, 409, "POST", f"/api/v1/ballots/{ballot_id}/cancel", headers=sec, json=cancel, watch=at)
     extend = {"closes_at": in_weeks(clock, 20)}
-    await refused(
-        client, 409, "POST", f"/api/v1/ballots/{ballot_id}/extend", headers=sec, json=extend, watch=at
-    )
+    await refused(client, 409, "POST", f"/api/v1/ballots/{ballot_id}/extend", headers=sec, json=extend, watch=at)
 
     draft_id = await w.ballot("DIS", open=False)
-    await ok(
-        await client.post(f"/api/v1/ballots/{draft_id}/cancel", json={"reason": "Wrong draft."}, headers=sec)
-    )
+    await ok(await client.post(f"/api/v1/ballots/{draft_id}/cancel", json={"reason": "Wrong draft."}, headers=sec))
     at = (w.project_id, draft_id)
     await refused(client, 409, "POST", f"/api/v1/ballots/{draft_id}/open", headers=sec, watch=at)
     vote = {"position": "approve"}
@@ -623,24 +561,16 @@ async def test_a_late_vote_is_told_truthfully_why_the_ballot_takes_no_more_votes
     sec = w.headers["secretary"]
     await w.close(ballot_id)
     vote = {"position": "approve"}
-    body = await refused(
-        client, 409, "PUT", votes_of(ballot_id, "FR"), headers=w.headers["FR"], json=vote, watch=at
-    )
+    body = await refused(client, 409, "PUT", votes_of(ballot_id, "FR"), headers=w.headers["FR"], json=vote, watch=at)
     # Closed early by the secretary: the scheduled deadline is still weeks ahead, so quoting it as
     # the moment the ballot closed is false.
     scheduled = (await ok(await client.get(f"/api/v1/ballots/{ballot_id}", headers=ADMIN)))["closes_at"]
     assert scheduled[:10] not in body["detail"], body["detail"]
 
     cancelled_id = await w.ballot("DIS", open=False)
-    await ok(
-        await client.post(
-            f"/api/v1/ballots/{cancelled_id}/cancel", json={"reason": "Wrong draft."}, headers=sec
-        )
-    )
+    await ok(await client.post(f"/api/v1/ballots/{cancelled_id}/cancel", json={"reason": "Wrong draft."}, headers=sec))
     at = (w.project_id, cancelled_id)
-    body = await refused(
-        client, 409, "PUT", votes_of(cancelled_id, "DE"), headers=w.headers["DE"], json=vote, watch=at
-    )
+    body = await refused(client, 409, "PUT", votes_of(cancelled_id, "DE"), headers=w.headers["DE"], json=vote, watch=at)
     assert "cancel" in body["detail"], body["detail"]
 
 
@@ -649,9 +579,7 @@ async def test_a_dis_on_a_project_at_the_wrong_stage_does_not_open(client, clock
     ballot_id = await w.ballot("DIS", open=False)
     at = (w.project_id, ballot_id)
     opening = f"/api/v1/ballots/{ballot_id}/open"
-    await refused(
-        client, 409, "POST", opening, headers=w.headers["secretary"], watch=at, mentions=("30.00", "40.00")
-    )
+    await refused(client, 409, "POST", opening, headers=w.headers["secretary"], watch=at, mentions=("30.00", "40.00"))
     ballot = await ok(await client.get(f"/api/v1/ballots/{ballot_id}", headers=ADMIN))
     assert ballot["status"] == "draft"
     project = await ok(await client.get(f"/api/v1/projects/{w.project_id}", headers=ADMIN))
@@ -659,9 +587,7 @@ async def test_a_dis_on_a_project_at_the_wrong_stage_does_not_open(client, clock
 
 
 async def test_an_fdis_on_a_technical_specification_is_refused(client, clock) -> None:
-    w = await World(client, clock).build(
-        p=["DE", "FR"], deliverable="TS", stage="50.00", reference="ISO/TS 9901"
-    )
+    w = await World(client, clock).build(p=["DE", "FR"], deliverable="TS", stage="50.00", reference="ISO/TS 9901")
     sec = w.headers["secretary"]
     body = {"project_id": w.project_id, "type": "FDIS", "closes_at": in_weeks(clock, 8)}
     before = await state(client, w.project_id)
@@ -673,9 +599,7 @@ async def test_an_fdis_on_a_technical_specification_is_refused(client, clock) ->
         return
     ballot_id = created.json()["id"]
     opening = f"/api/v1/ballots/{ballot_id}/open"
-    await refused(
-        client, 409, "POST", opening, headers=sec, watch=(w.project_id, ballot_id), mentions=("TS",)
-    )
+    await refused(client, 409, "POST", opening, headers=sec, watch=(w.project_id, ballot_id), mentions=("TS",))
     project = await ok(await client.get(f"/api/v1/projects/{w.project_id}", headers=ADMIN))
     assert project["stage"] == "50.00"
 
@@ -722,9 +646,7 @@ async def test_a_duplicate_committee_reference_is_a_conflict(client, clock) -> N
     w = await World(client, clock).build(p=["DE"])
     for reference in ["ISO/TC 999", "  ISO/TC 999  "]:
         body = {"reference": reference, "title": "Testing again"}
-        await refused(
-            client, 409, "POST", "/api/v1/committees", headers=ADMIN, json=body, mentions=("ISO/TC 999",)
-        )
+        await refused(client, 409, "POST", "/api/v1/committees", headers=ADMIN, json=body, mentions=("ISO/TC 999",))
     committees = await ok(await client.get("/api/v1/committees", headers=ADMIN))
     assert [c["id"] for c in committees] == [w.committee_id]
 
@@ -749,17 +671,13 @@ async def test_a_duplicate_project_reference_or_user_email_is_a_conflict(client,
         mentions=("ISO 99001",),
     )
     user = {"name": "Copy", "email": "DE@Example.org", "roles": [{"role": "delegate", "member_body": "DE"}]}
-    await refused(
-        client, 409, "POST", "/api/v1/users", headers=ADMIN, json=user, mentions=("de@example.org",)
-    )
+    await refused(client, 409, "POST", "/api/v1/users", headers=ADMIN, json=user, mentions=("de@example.org",))
 
 
 # --- idempotency ---------------------------------------------------------------------------------
 
 
-async def test_a_repeated_post_with_the_same_idempotency_key_replays_the_first_response(
-    client, clock
-) -> None:
+async def test_a_repeated_post_with_the_same_idempotency_key_replays_the_first_response(client, clock) -> None:
     w = await World(client, clock).build(p=["DE"])
     sec = {**w.headers["secretary"], "Idempotency-Key": "create-iso-99002"}
     body = {
@@ -786,9 +704,7 @@ async def test_a_repeated_post_with_the_same_idempotency_key_replays_the_first_r
     assert missing.status_code == 404
 
     other = {**body, "reference": "ISO 99003"}
-    await refused(
-        client, 422, "POST", "/api/v1/projects", headers=sec, json=other, watch=(first.json()["id"], None)
-    )
+    await refused(client, 422, "POST", "/api/v1/projects", headers=sec, json=other, watch=(first.json()["id"], None))
     created = await ok(await client.get("/api/v1/events?type=project.created&limit=1000", headers=ADMIN))
     assert [e["payload"]["reference"] for e in created["items"]] == ["ISO 99001", "ISO 99002"]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import docx
@@ -17,10 +16,11 @@ from sqlmodel import select
 from schemas.tables import Document
 from services import collation
 from services.db import Database
+from tests import SHARED
 from tests.docx_factory import comment_docx, many_rows, row8
 from tests.world import ADMIN, World, ok
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "reference" / "real"
+REAL = SHARED / "reference" / "real"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="real committee files not available")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -59,7 +59,9 @@ async def test_a_filled_template_replaces_the_bodys_comments_keeping_its_own_num
         ]
     )
     created = await ok(
-        await client.post(f"/api/v1/ballots/{ballot_id}/comments/DE/upload", files=upload(data), headers=w.headers["DE"]),
+        await client.post(
+            f"/api/v1/ballots/{ballot_id}/comments/DE/upload", files=upload(data), headers=w.headers["DE"]
+        ),
         201,
     )
     assert [(c["reference"], c["original_reference"], c["type"]) for c in created["comments"]] == [
@@ -211,7 +213,7 @@ async def test_csv_and_xlsx_exports_neutralise_formulas(client: Any, clock: Any)
     await ok(
         await client.put(
             f"/api/v1/ballots/{ballot_id}/comments/DE",
-            json={"comments": [{"clause": "1", "comment": "=HYPERLINK(\"http://x\")", "proposed_change": "@SUM(A1)"}]},
+            json={"comments": [{"clause": "1", "comment": '=HYPERLINK("http://x")', "proposed_change": "@SUM(A1)"}]},
             headers=w.headers["DE"],
         ),
         201,
@@ -220,11 +222,11 @@ async def test_csv_and_xlsx_exports_neutralise_formulas(client: Any, clock: Any)
     response = await client.get(f"/api/v1/ballots/{ballot_id}/comments.csv", headers=sec)
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0][0] == "MB/NC" and rows[1][6] == "'=HYPERLINK(\"http://x\")" and rows[1][7] == "'@SUM(A1)"
+    assert rows[0][0] == "MB/NC" and rows[1][6] == '\'=HYPERLINK("http://x")' and rows[1][7] == "'@SUM(A1)"
     response = await client.get(f"/api/v1/ballots/{ballot_id}/comments.xlsx", headers=sec)
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert sheet is not None
-    assert sheet.cell(row=2, column=7).value == "'=HYPERLINK(\"http://x\")"
+    assert sheet.cell(row=2, column=7).value == '\'=HYPERLINK("http://x")'
     assert sheet.cell(row=2, column=7).data_type == "s"
     denied = await client.get(f"/api/v1/ballots/{ballot_id}/comments.csv", headers=w.headers["DE"])
     assert denied.status_code == 403  # while open, only the officers see every body's comments

@@ -262,7 +262,7 @@ async def test_mail_goes_to_the_right_people_over_smtp_and_is_retried_when_the_s
     received: list[tuple[str, list[str], str]] = []
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             subject = next(
                 (line[9:] for line in envelope.content.decode().splitlines() if line.startswith("Subject: ")), ""
             )

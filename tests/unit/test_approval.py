@@ -28,17 +28,11 @@ def p_codes(n: int) -> list[str]:
 
 
 def p_votes(*positions: Position, start: int = 0, reasons: bool = True) -> list[CastVote]:
-    return [
-        CastVote(f"P{start + i:02d}", pos, is_p_member=True, reasons=reasons)
-        for i, pos in enumerate(positions)
-    ]
+    return [CastVote(f"P{start + i:02d}", pos, is_p_member=True, reasons=reasons) for i, pos in enumerate(positions)]
 
 
 def o_votes(*positions: Position, start: int = 0, reasons: bool = True) -> list[CastVote]:
-    return [
-        CastVote(f"O{start + i:02d}", pos, is_p_member=False, reasons=reasons)
-        for i, pos in enumerate(positions)
-    ]
+    return [CastVote(f"O{start + i:02d}", pos, is_p_member=False, reasons=reasons) for i, pos in enumerate(positions)]
 
 
 def criterion(result: BallotResult, name: str) -> bool:

@@ -38,9 +38,7 @@ def test_every_ballot_type_has_a_spec() -> None:
         (BallotType.CIB, 8, "committee_p", "simple_majority"),
     ],
 )
-def test_ballot_type_defaults_match_the_spec(
-    ballot_type: BallotType, weeks: int, voters: str, rule: str
-) -> None:
+def test_ballot_type_defaults_match_the_spec(ballot_type: BallotType, weeks: int, voters: str, rule: str) -> None:
     s = spec(ballot_type)
     assert s.default_weeks == weeks
     assert s.voters == voters

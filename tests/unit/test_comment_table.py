@@ -26,6 +26,7 @@ from services.documents.comment_table import (
     TableRow,
     write_comment_table,
 )
+from tests import SHARED
 
 INFO = TableInfo(
     date="2026-11-25",
@@ -54,7 +55,7 @@ CELL_STYLES = [
 ]
 # The official 2012-03 template's body grid, in twips.
 ISO_GRID = [606, 908, 1209, 1209, 1115, 4177, 4233, 2419]
-REFERENCE = Path("/work/shared/reference")
+REFERENCE = SHARED / "reference"
 
 
 def row(n: int = 1, **changes: Any) -> TableRow:

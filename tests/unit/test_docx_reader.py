@@ -1,7 +1,7 @@
 """Reading filled commenting templates and compiled tables (services/documents/reader.py).
 
 Files are built with tests/docx_factory.py. The real committee files and the official template
-are read from /work/shared/reference when that folder exists (never copied into the repository);
+are read from ../shared/reference when that folder exists (never copied into the repository);
 those tests are skipped elsewhere.
 """
 
@@ -28,6 +28,7 @@ from services.documents.reader import (
     read_rows,
 )
 from services.documents.safety import UploadRejected, open_docx
+from tests import SHARED
 from tests.docx_factory import Cell, Row, comment_docx, many_rows, row8
 
 ALIASES = {
@@ -42,7 +43,7 @@ ALIASES = {
     "ZA": "ZA", "SABS": "ZA",
 }  # fmt: skip
 
-REFERENCE = Path("/work/shared/reference")
+REFERENCE = SHARED / "reference"
 REAL = REFERENCE / "real"
 TEMPLATE = REFERENCE / "iso_comment_template_2012-03.docx"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="real committee files not available")
@@ -596,7 +597,7 @@ def test_large_filled_template_parses_fast(n: int, budget: float) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The official template, filled (read from /work/shared/reference, never copied)
+# The official template, filled (read from ../shared/reference, never copied)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -638,7 +639,7 @@ def test_official_blank_template_has_a_comment_table_and_no_rows() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Real committee files (read from /work/shared/reference/real, never copied)
+# Real committee files (read from ../shared/reference/real, never copied)
 # ---------------------------------------------------------------------------------------------
 
 FINAL = "TC211_DIS19156ed2_comments-incl-TMG-CEN_om-swg_final-observations.docx"

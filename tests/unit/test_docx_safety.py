@@ -21,13 +21,14 @@ import pytest
 from services.documents import safety
 from services.documents.reader import parse_compiled_table, parse_national_comments, read_rows
 from services.documents.safety import MAX_UPLOAD_BYTES, UploadRejected, open_docx
+from tests import SHARED
 from tests.docx_factory import comment_docx, read_part, rezip, row8
 
 ALIASES = {"DE": "DE", "DIN": "DE"}
 DOC = "word/document.xml"
 CT = "[Content_Types].xml"
 MAIN_CT = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-REAL = Path("/work/shared/reference/real")
+REAL = SHARED / "reference" / "real"
 
 
 @pytest.fixture(scope="module")

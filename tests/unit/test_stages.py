@@ -147,9 +147,7 @@ def test_an_is_goes_from_the_committee_stage_to_the_enquiry() -> None:
     ("ballot_type", "deliverable"),
     [(BallotType.DTS, TS), (BallotType.DTR, Deliverable.TR), (BallotType.DPAS, Deliverable.PAS)],
 )
-def test_stage_50_ballots_require_their_own_deliverable(
-    ballot_type: BallotType, deliverable: Deliverable
-) -> None:
+def test_stage_50_ballots_require_their_own_deliverable(ballot_type: BallotType, deliverable: Deliverable) -> None:
     assert stage_on_open(ballot_type, deliverable, "30.99") == "50.20"
     with pytest.raises(StageError):
         stage_on_open(ballot_type, IS, "50.00")
@@ -182,9 +180,7 @@ def codes(decisions: tuple[Decision, ...]) -> list[str]:
         (BallotType.WITHDRAWAL, IS),
     ],
 )
-def test_a_failed_ballot_never_offers_the_proceed_decision(
-    ballot_type: BallotType, deliverable: Deliverable
-) -> None:
+def test_a_failed_ballot_never_offers_the_proceed_decision(ballot_type: BallotType, deliverable: Deliverable) -> None:
     failed = allowed_decisions(ballot_type, deliverable, False)
     assert failed, "a failed ballot must leave the secretary some decision"
     assert not any(d.code.endswith(".99") or d.path[0].endswith(".99") for d in failed)
