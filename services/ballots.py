@@ -444,10 +444,7 @@ async def ballot_out(
     project = project or await projects.get_project(session, ballot.project_id)
     spec = ballot_types.spec(BallotType(ballot.type))
     decisions = projects.decisions_for(ballot, project.deliverable)
-    stage = project.stage
-    document = stages.document_name(
-        project.reference, Deliverable(project.deliverable), ballot_draft_stage(ballot, stage), ballot.iteration
-    )
+    document = draft_name(ballot, project)
     return api.BallotOut(
         id=ballot.id,
         project_id=ballot.project_id,
@@ -471,7 +468,8 @@ async def ballot_out(
     )
 
 
-def ballot_draft_stage(ballot: Ballot, project_stage: str) -> str:
-    """The stage that names the balloted draft (a DIS stays 'DIS' after the project moved on)."""
-    code = stages.stage_on_open_code(BallotType(ballot.type))
-    return code or project_stage
+def draft_name(ballot: Ballot, project: Project) -> str:
+    """The balloted draft's name, from the stage the ballot runs at: a DIS stays 'ISO/DIS …'
+    after the project has moved on."""
+    stage = stages.stage_on_open_code(BallotType(ballot.type)) or project.stage
+    return stages.document_name(project.reference, Deliverable(project.deliverable), stage, ballot.iteration)

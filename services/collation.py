@@ -20,7 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from schemas.enums import BallotStatus, BallotType, Deliverable
+from schemas.enums import BallotStatus
 from schemas.events import DocumentFailed, DocumentGenerated, DocumentRequested
 from schemas.routing import COMMENT_CONTENT
 from schemas.tables import Ballot, Comment, Committee, Document, Event, MemberBody, Project
@@ -30,7 +30,7 @@ from services.db import Database
 from services.documents.comment_table import TableInfo, TableRow, write_comment_table
 from services.documents.report import ReportInfo, ReportParty, write_results_report
 from services.errors import Conflict, Forbidden
-from services.rules import clauses, stages
+from services.rules import clauses
 from services.visibility import readable_bodies
 
 COMMENT_TABLE = "comment_table"
@@ -131,9 +131,7 @@ async def _context(session: AsyncSession, ballot: Ballot) -> tuple[Project, Comm
     project = await session.get(Project, ballot.project_id)
     committee = await session.get(Committee, ballot.committee_id)
     assert project is not None and committee is not None
-    draft_stage = stages.stage_on_open_code(BallotType(ballot.type)) or project.stage
-    document = stages.document_name(project.reference, Deliverable(project.deliverable), draft_stage, ballot.iteration)
-    return project, committee, document
+    return project, committee, ballots.draft_name(ballot, project)
 
 
 _COLUMNS = (

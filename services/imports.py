@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,19 +78,7 @@ async def import_national(
     if not rows:
         raise InvalidInput("The file holds no comments.")
     # The body's own numbering is kept as the original reference; observations are ours to write.
-    new = [
-        comments.NewComment(
-            comment=r.comment,
-            line=r.line,
-            clause=r.clause,
-            element=r.element,
-            type=r.type,
-            type_as_written=r.type_as_written,
-            proposed_change=r.proposed_change,
-            original_reference=r.original_reference,
-        )
-        for r in rows
-    ]
+    new = [replace(_new(r), observation="", disposition=None) for r in rows]
     return await comments.replace_comments(session, principal, ballot_id, body, new, now)
 
 

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from schemas.enums import BallotType, Deliverable, Role
+from schemas.enums import Role
 from schemas.tables import Ballot, Committee, Event, Project, RoleGrant, User
 from services import ballots, committees
-from services.rules import stages
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,7 @@ async def _describe(session: AsyncSession, ballot: Ballot) -> tuple[str, str]:
     project = await session.get(Project, ballot.project_id)
     committee = await session.get(Committee, ballot.committee_id)
     assert project is not None and committee is not None
-    stage = stages.stage_on_open_code(BallotType(ballot.type)) or project.stage
-    document = stages.document_name(project.reference, Deliverable(project.deliverable), stage, ballot.iteration)
+    document = ballots.draft_name(ballot, project)
     return committee.reference, f"{document} ({ballot.type}) — {project.title}"
 
 
