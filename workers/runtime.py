@@ -74,7 +74,11 @@ class Runtime:
             self.worker = None
         self.broker.close()
 
-    async def relay(self, stop: asyncio.Event, interval: float = 0.2, *, dispose: bool = True) -> None:
+    async def relay(self, stop: asyncio.Event, interval: float | None = None, *, dispose: bool = True) -> None:
+        # The poll interval is the dispatch latency. PostgreSQL and a broker take 20 polls a second
+        # easily; SQLite's polls take its write lock, so the embedded mode polls less often.
+        if interval is None:
+            interval = 0.2 if self.embedded else 0.05
         try:
             await relay.run(
                 self.db,

@@ -20,12 +20,14 @@ from litestar import Litestar, get, post
 from litestar.datastructures import State
 
 SCHEMA_PG = (
-    "CREATE TABLE IF NOT EXISTS bench_anchor_voter (id integer PRIMARY KEY, position text NOT NULL, version integer NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS bench_anchor_voter "
+    "(id integer PRIMARY KEY, position text NOT NULL, version integer NOT NULL)",
     "CREATE TABLE IF NOT EXISTS bench_anchor_event (id bigserial PRIMARY KEY, voter_id integer NOT NULL, "
     "payload jsonb NOT NULL, occurred_at timestamptz NOT NULL)",
 )
 SCHEMA_SQLITE = (
-    "CREATE TABLE IF NOT EXISTS bench_anchor_voter (id integer PRIMARY KEY, position text NOT NULL, version integer NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS bench_anchor_voter "
+    "(id integer PRIMARY KEY, position text NOT NULL, version integer NOT NULL)",
     "CREATE TABLE IF NOT EXISTS bench_anchor_event (id integer PRIMARY KEY, voter_id integer NOT NULL, "
     "payload text NOT NULL, occurred_at text NOT NULL)",
 )

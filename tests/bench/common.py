@@ -227,16 +227,31 @@ def _tool_version(args: list[str]) -> str | None:
 def versions() -> dict[str, Any]:
     found: dict[str, Any] = {"python": platform.python_version()}
     for name in (
-        "ballotdesk", "litestar", "msgspec", "uvicorn", "uvloop", "httptools", "sqlalchemy", "sqlmodel",
-        "asyncpg", "aiosqlite", "python-docx", "lxml", "dramatiq", "redis", "alembic",
-    ):  # fmt: skip
+        "ballotdesk",
+        "litestar",
+        "msgspec",
+        "uvicorn",
+        "uvloop",
+        "httptools",
+        "sqlalchemy",
+        "sqlmodel",
+        "asyncpg",
+        "aiosqlite",
+        "python-docx",
+        "lxml",
+        "dramatiq",
+        "redis",
+        "alembic",
+    ):
         with contextlib.suppress(importlib_metadata.PackageNotFoundError):
             found[name] = importlib_metadata.version(name)
     found["wrk"] = _tool_version(["wrk", "-v"])
     found["postgresql"] = _tool_version(["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "show server_version"])
     found["redis-server"] = None
     with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-        info = subprocess.run(["redis-cli", "-h", "127.0.0.1", "info", "server"], capture_output=True, text=True, timeout=5)
+        info = subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "info", "server"], capture_output=True, text=True, timeout=5
+        )
         for line in info.stdout.splitlines():
             if line.startswith("redis_version:"):
                 found["redis-server"] = line.split(":", 1)[1].strip()

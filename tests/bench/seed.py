@@ -19,12 +19,49 @@ from services import ballots
 from services.auth import ENV_ADMIN, Grant, Principal, hash_token
 from services.db import Database
 
-WORDS = (
-    "the clause requirement shall should may document organization service process quality "
-    "customer annex table figure note definition term scope normative reference informative "
-    "consistent unclear ambiguous wording replace delete insert align terminology editorial "
-    "technical measure performance evaluation criteria stakeholder interested party outcome"
-).split()
+WORDS = [
+    "the",
+    "clause",
+    "requirement",
+    "shall",
+    "should",
+    "may",
+    "document",
+    "organization",
+    "service",
+    "process",
+    "quality",
+    "customer",
+    "annex",
+    "table",
+    "figure",
+    "note",
+    "definition",
+    "term",
+    "scope",
+    "normative",
+    "reference",
+    "informative",
+    "consistent",
+    "unclear",
+    "ambiguous",
+    "wording",
+    "replace",
+    "delete",
+    "insert",
+    "align",
+    "terminology",
+    "editorial",
+    "technical",
+    "measure",
+    "performance",
+    "evaluation",
+    "criteria",
+    "stakeholder",
+    "interested",
+    "party",
+    "outcome",
+]
 
 
 def body_codes(n: int) -> list[str]:
@@ -99,17 +136,25 @@ async def seed_world(db: Database, n_bodies: int = 170, p_members: int = 60) -> 
     world = World(url=db.url, codes=body_codes(n_bodies))
     async with db.transaction() as s:
         await s.execute(
-            insert(MemberBody), [{"code": c, "acronym": f"{c}SI", "name": f"Standards {c}", "created_at": now} for c in world.codes]
+            insert(MemberBody),
+            [{"code": c, "acronym": f"{c}SI", "name": f"Standards {c}", "created_at": now} for c in world.codes],
         )
         world.committee_id = (
             await s.execute(
-                insert(Committee).values(reference="ISO/TC 999", title="Benchmarks", created_at=now).returning(Committee.id)  # type: ignore[arg-type]
+                insert(Committee)
+                .values(reference="ISO/TC 999", title="Benchmarks", created_at=now)
+                .returning(Committee.id)  # type: ignore[arg-type]
             )
         ).scalar_one()
         await s.execute(
             insert(Membership),
             [
-                {"committee_id": world.committee_id, "body": c, "status": "P" if i < p_members else "O", "valid_from": now}
+                {
+                    "committee_id": world.committee_id,
+                    "body": c,
+                    "status": "P" if i < p_members else "O",
+                    "valid_from": now,
+                }
                 for i, c in enumerate(world.codes)
             ],
         )
@@ -130,7 +175,9 @@ async def seed_world(db: Database, n_bodies: int = 170, p_members: int = 60) -> 
         for key, _ in people:
             token = f"bd_bench_{key}_{random.getrandbits(128):032x}"
             world.tokens[key] = token
-            tokens.append({"user_id": world.user_ids[key], "token_hash": hash_token(token), "label": "bench", "created_at": now})
+            tokens.append(
+                {"user_id": world.user_ids[key], "token_hash": hash_token(token), "label": "bench", "created_at": now}
+            )
         await s.execute(insert(ApiToken), tokens)
     world.secretary = Principal(
         user_id=world.user_ids["secretary"],
@@ -179,10 +226,19 @@ async def insert_comments(db: Database, ballot_id: int, rows: list[dict[str, Any
     async with db.transaction() as s:
         for start in range(0, len(rows), batch):
             chunk = [
-                {**r, "ballot_id": ballot_id, "set_version": 1, "superseded": False, "original_reference": "",
-                 "type_as_written": "", "disposition": None, "actor": "bench", "submitted_at": now}
+                {
+                    **r,
+                    "ballot_id": ballot_id,
+                    "set_version": 1,
+                    "superseded": False,
+                    "original_reference": "",
+                    "type_as_written": "",
+                    "disposition": None,
+                    "actor": "bench",
+                    "submitted_at": now,
+                }
                 for r in rows[start : start + batch]
-            ]  # fmt: skip
+            ]
             await s.execute(insert(Comment), chunk)
 
 
@@ -215,4 +271,14 @@ async def count(db: Database, query: Any) -> int:
         return int((await s.execute(query)).scalar_one())
 
 
-__all__ = ["World", "body_codes", "comment_rows", "count", "insert_comments", "insert_votes", "open_ballot", "seed_world", "select"]
+__all__ = [
+    "World",
+    "body_codes",
+    "comment_rows",
+    "count",
+    "insert_comments",
+    "insert_votes",
+    "open_ballot",
+    "seed_world",
+    "select",
+]

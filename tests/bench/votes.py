@@ -106,9 +106,26 @@ def _measure(url: str, script: Path, warmup: float, seconds: float, runs: int) -
 
 
 def _uvicorn(app: str, port: int, workers: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    args = [common.PYTHON, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-            "--log-level", "warning"]  # fmt: skip
+    args = [
+        common.PYTHON,
+        "-m",
+        "uvicorn",
+        "--factory",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     return common.spawn(args, env=env, log=log)
 
 
@@ -123,18 +140,18 @@ def _idle_rss(proc: subprocess.Popen[bytes], url: str) -> float:
     return round(max(common.rss_mb(pid) for pid in common.uvicorn_workers(proc)), 1)
 
 
-async def _world(url: str) -> tuple[seed.World, int]:
+async def _world(url: str, world: seed.World | None = None) -> tuple[seed.World, int]:
     db = Database(url)
     try:
-        world = await seed.seed_world(db)
+        world = world or await seed.seed_world(db)
         ballot_id = await seed.open_ballot(db, world, "DIS")
         return world, ballot_id
     finally:
         await db.dispose()
 
 
-def run(quick: bool, workdir: Path, postgres: bool) -> list[Measurement]:
-    warmup, seconds, runs = (1, 3, 1) if quick else (3, 10, 3)
+def run(quick: bool, workdir: Path, pg_world: seed.World | None) -> list[Measurement]:
+    warmup, seconds, runs = (1, 2, 1) if quick else (3, 10, 3)
     measurements: list[Measurement] = []
     if shutil.which("wrk") is None:
         note = "wrk is not installed (apt-get install -y wrk): vote intake skipped"
@@ -146,11 +163,16 @@ def run(quick: bool, workdir: Path, postgres: bool) -> list[Measurement]:
     tool = f"wrk -t1 -c{CONNECTIONS}, {runs} x {seconds} s after {warmup} s warm-up (median run)"
 
     # --- PostgreSQL: the API as production runs it (2 uvicorn workers) vs the bare asyncpg app ----
-    if postgres:
-        world, ballot_id = asyncio.run(_world(common.PG_BENCH_URL))
+    if pg_world is not None:
+        world, ballot_id = asyncio.run(_world(common.PG_BENCH_URL, pg_world))
         codes = world.codes
-        api_script = _lua(workdir / "api_pg.lua", mode="api", prefix=f"/api/v1/ballots/{ballot_id}/votes/",
-                          codes=codes, tokens=[world.tokens[c] for c in codes])  # fmt: skip
+        api_script = _lua(
+            workdir / "api_pg.lua",
+            mode="api",
+            prefix=f"/api/v1/ballots/{ballot_id}/votes/",
+            codes=codes,
+            tokens=[world.tokens[c] for c in codes],
+        )
         anchor_script = _lua(workdir / "anchor.lua", mode="anchor", prefix="/votes", codes=codes, tokens=[])
         asyncio.run(anchor_app.prepare(common.PG_BENCH_DSN, len(codes)))
         env = {"BALLOTDESK_DATABASE_URL": common.PG_BENCH_URL, "BALLOTDESK_ADMIN_TOKEN": common.ADMIN_TOKEN}
@@ -164,8 +186,13 @@ def run(quick: bool, workdir: Path, postgres: bool) -> list[Measurement]:
         finally:
             common.stop(api)
         port = common.free_port()
-        anchor = _uvicorn("tests.bench.anchor_app:create", port, 2, {"BENCH_ANCHOR_DSN": common.PG_BENCH_DSN},
-                          workdir / "anchor_pg.log")  # fmt: skip
+        anchor = _uvicorn(
+            "tests.bench.anchor_app:create",
+            port,
+            2,
+            {"BENCH_ANCHOR_DSN": common.PG_BENCH_DSN},
+            workdir / "anchor_pg.log",
+        )
         try:
             common.wait_http(f"http://127.0.0.1:{port}/health", anchor)
             anchor_rss = _idle_rss(anchor, f"http://127.0.0.1:{port}/health")
@@ -173,13 +200,28 @@ def run(quick: bool, workdir: Path, postgres: bool) -> list[Measurement]:
         finally:
             common.stop(anchor)
         measurements.append(
-            Measurement("vote_intake_pg", api_result["rps"], "requests/s", {"bare": anchor_result["rps"]},
-                        {"tool": tool, "api": api_result, "bare": anchor_result, "bodies": len(codes),
-                         "server": "uvicorn --workers 2 (uvloop, httptools, no access log)"})  # fmt: skip
+            Measurement(
+                "vote_intake_pg",
+                api_result["rps"],
+                "requests/s",
+                {"bare": anchor_result["rps"]},
+                {
+                    "tool": tool,
+                    "api": api_result,
+                    "bare": anchor_result,
+                    "bodies": len(codes),
+                    "server": "uvicorn --workers 2 (uvloop, httptools, no access log)",
+                },
+            )
         )
         measurements.append(
-            Measurement("idle_rss_api", api_rss, "MB", {"bare": anchor_rss} if anchor_rss else {},
-                        {"what": "VmRSS of the larger uvicorn worker after start-up and 4 GET /health"})  # fmt: skip
+            Measurement(
+                "idle_rss_api",
+                api_rss,
+                "MB",
+                {"bare": anchor_rss} if anchor_rss else {},
+                {"what": "VmRSS of the larger uvicorn worker after start-up and 4 GET /health"},
+            )
         )
     else:
         for name, unit in (("vote_intake_pg", "requests/s"), ("idle_rss_api", "MB")):
@@ -191,31 +233,51 @@ def run(quick: bool, workdir: Path, postgres: bool) -> list[Measurement]:
     migrate.upgrade(url)
     world, ballot_id = asyncio.run(_world(url))
     codes = world.codes
-    api_script = _lua(workdir / "api_sqlite.lua", mode="api", prefix=f"/api/v1/ballots/{ballot_id}/votes/",
-                      codes=codes, tokens=[world.tokens[c] for c in codes])  # fmt: skip
+    api_script = _lua(
+        workdir / "api_sqlite.lua",
+        mode="api",
+        prefix=f"/api/v1/ballots/{ballot_id}/votes/",
+        codes=codes,
+        tokens=[world.tokens[c] for c in codes],
+    )
     anchor_script = _lua(workdir / "anchor_sqlite.lua", mode="anchor", prefix="/votes", codes=codes, tokens=[])
     anchor_db = str(sqlite_dir / "anchor.db")
     asyncio.run(anchor_app.prepare(anchor_db, len(codes)))
     port = common.free_port()
     env = {"BALLOTDESK_DATABASE_URL": url, "BALLOTDESK_ADMIN_TOKEN": common.ADMIN_TOKEN, "BALLOTDESK_BROKER_URL": ""}
-    api = common.spawn([str(Path(common.PYTHON).parent / "ballotdesk"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                       env=env, log=workdir / "api_sqlite.log")  # fmt: skip
+    api = common.spawn(
+        [str(Path(common.PYTHON).parent / "ballotdesk"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        log=workdir / "api_sqlite.log",
+    )
     try:
         common.wait_http(f"http://127.0.0.1:{port}/health", api, timeout=60)
         api_result = _measure(f"http://127.0.0.1:{port}", api_script, warmup, seconds, runs)
     finally:
         common.stop(api)
     port = common.free_port()
-    anchor = _uvicorn("tests.bench.anchor_app:create", port, 1, {"BENCH_ANCHOR_DSN": anchor_db}, workdir / "anchor_sqlite.log")
+    anchor = _uvicorn(
+        "tests.bench.anchor_app:create", port, 1, {"BENCH_ANCHOR_DSN": anchor_db}, workdir / "anchor_sqlite.log"
+    )
     try:
         common.wait_http(f"http://127.0.0.1:{port}/health", anchor)
         anchor_result = _measure(f"http://127.0.0.1:{port}/votes", anchor_script, warmup, seconds, runs)
     finally:
         common.stop(anchor)
     measurements.append(
-        Measurement("vote_intake_sqlite", api_result["rps"], "requests/s", {"bare": anchor_result["rps"]},
-                    {"tool": tool, "api": api_result, "bare": anchor_result, "bodies": len(codes),
-                     "server": "ballotdesk serve (embedded: 1 process, in-process worker, relay, scheduler, "
-                               "uvicorn access log on); bare: uvicorn 1 worker, aiosqlite, one connection"})  # fmt: skip
+        Measurement(
+            "vote_intake_sqlite",
+            api_result["rps"],
+            "requests/s",
+            {"bare": anchor_result["rps"]},
+            {
+                "tool": tool,
+                "api": api_result,
+                "bare": anchor_result,
+                "bodies": len(codes),
+                "server": "ballotdesk serve (embedded: 1 process, in-process worker, relay, scheduler, "
+                "uvicorn access log on); bare: uvicorn 1 worker, aiosqlite, one connection",
+            },
+        )
     )
     return measurements
