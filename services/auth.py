@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -91,19 +92,32 @@ async def principal_for_user(session: AsyncSession, user: User) -> Principal:
 async def authenticate_token(session: AsyncSession, token: str, admin_token: str = "") -> Principal:
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return ENV_ADMIN
-    row = (
+    # One round trip: the token, its user and every role grant (every request pays for this).
+    rows = (
         await session.execute(
-            select(ApiToken, User)
+            sa_select(
+                col(User.id),
+                col(User.name),
+                col(User.email),
+                col(User.active),
+                col(ApiToken.revoked_at),
+                col(RoleGrant.role),
+                col(RoleGrant.committee_id),
+                col(RoleGrant.member_body),
+            )
+            .select_from(ApiToken)
             .join(User, col(User.id) == col(ApiToken.user_id))
-            .where(ApiToken.token_hash == hash_token(token))
+            .outerjoin(RoleGrant, col(RoleGrant.user_id) == col(User.id))
+            .where(col(ApiToken.token_hash) == hash_token(token))
         )
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise NotAuthenticated("The bearer token is unknown.")
-    api_token, user = row
-    if api_token.revoked_at is not None or not user.active:
+    user_id, name, email, active, revoked_at = rows[0][:5]
+    if revoked_at is not None or not active:
         raise NotAuthenticated("The bearer token has been revoked.")
-    return await principal_for_user(session, user)
+    grants = tuple(Grant(Role(r[5]), r[6], r[7]) for r in rows if r[5] is not None)
+    return Principal(user_id=user_id, name=name, email=email, grants=grants)
 
 
 def require_admin(principal: Principal) -> None:

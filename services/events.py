@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -25,23 +26,31 @@ async def record(
     now: datetime,
     committee_id: int | None = None,
     on_behalf_of: str | None = None,
-) -> Event:
-    event = Event(
-        occurred_at=now,
-        type=payload.type,
-        aggregate=aggregate,
-        committee_id=committee_id,
-        actor=actor if isinstance(actor, str) else actor.label,
-        on_behalf_of=on_behalf_of,
-        payload=msgspec.to_builtins(payload),
-        version=payload.version,
+) -> int:
+    """Append the event (and a delivery per consumer); returns its id. A Core insert: this runs
+    on every write, and an ORM object would cost a flush and an identity-map entry for nothing."""
+    inserted = await session.execute(
+        insert(Event)
+        .values(
+            occurred_at=now,
+            type=payload.type,
+            aggregate=aggregate,
+            committee_id=committee_id,
+            actor=actor if isinstance(actor, str) else actor.label,
+            on_behalf_of=on_behalf_of,
+            payload=msgspec.to_builtins(payload),
+            version=payload.version,
+        )
+        .returning(col(Event.id))
     )
-    session.add(event)
-    await session.flush()
-    assert event.id is not None
-    for consumer in consumers_of(event.type):
-        session.add(Delivery(event_id=event.id, consumer=consumer, created_at=now))
-    return event
+    event_id = inserted.scalar_one()
+    assert event_id is not None
+    consumers = consumers_of(payload.type)
+    if consumers:
+        await session.execute(
+            insert(Delivery), [{"event_id": event_id, "consumer": c, "created_at": now} for c in consumers]
+        )
+    return event_id
 
 
 async def page(

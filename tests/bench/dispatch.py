@@ -40,7 +40,7 @@ async def _produce(world: seed.World, ballot_id: int, n: int, gap: float) -> dic
     try:
         for i in range(n):
             async with db.transaction() as s:
-                event = await events.record(
+                event_id = await events.record(
                     s,
                     CommentsSubmitted(
                         ballot_id=ballot_id,
@@ -54,7 +54,6 @@ async def _produce(world: seed.World, ballot_id: int, n: int, gap: float) -> dic
                     now=utcnow(),
                     committee_id=world.committee_id,
                 )
-                event_id = event.id
             committed[int(event_id or 0)] = time.time()
             await asyncio.sleep(gap * random.uniform(0.5, 1.5))
         return committed
