@@ -822,26 +822,28 @@ def parse_national_comments(
                         "Shorten it or split the comment over several rows.",
                     )
                 )
-        disposition, rationale = parse_observation(raw.observation)
-        rows.append(
-            CommentRow(
-                row=n,
-                body=own,
-                original_reference=reference,
-                line=raw.line,
-                clause=raw.clause,
-                element=raw.element,
-                type=type_code or "",
-                type_as_written=type_written,
-                comment=raw.comment,
-                proposed_change=raw.proposed_change,
-                observation=rationale,
-                disposition=disposition,
-            )
-        )
+        rows.append(_comment_row(raw, own, reference, type_code or "", type_written))
     if not rows and not problems:
         problems.append(RowProblem(0, EMPTY_COMMENT_TABLE))
     return rows, problems
+
+
+def _comment_row(raw: RawRow, body: str, reference: str, type_code: str, type_written: str) -> CommentRow:
+    disposition, rationale = parse_observation(raw.observation)
+    return CommentRow(
+        row=raw.row,
+        body=body,
+        original_reference=reference,
+        line=raw.line,
+        clause=raw.clause,
+        element=raw.element,
+        type=type_code,
+        type_as_written=type_written,
+        comment=raw.comment,
+        proposed_change=raw.proposed_change,
+        observation=rationale,
+        disposition=disposition,
+    )
 
 
 def parse_compiled_table(data: bytes, aliases: Mapping[str, str]) -> tuple[list[CommentRow], list[RowProblem]]:
@@ -870,23 +872,7 @@ def parse_compiled_table(data: bytes, aliases: Mapping[str, str]) -> tuple[list[
             continue
         code, reference = _body_and_reference(raw, amap)
         type_code, type_written = parse_type(raw.type)
-        disposition, rationale = parse_observation(raw.observation)
-        rows.append(
-            CommentRow(
-                row=n,
-                body=code or "",
-                original_reference=reference,
-                line=raw.line,
-                clause=raw.clause,
-                element=raw.element,
-                type=type_code or "",
-                type_as_written=type_written,
-                comment=raw.comment,
-                proposed_change=raw.proposed_change,
-                observation=rationale,
-                disposition=disposition,
-            )
-        )
+        rows.append(_comment_row(raw, code or "", reference, type_code or "", type_written))
     if not rows and not problems:
         problems.append(RowProblem(0, EMPTY_COMMENT_TABLE))
     return rows, problems
