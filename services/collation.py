@@ -24,8 +24,9 @@ from schemas.enums import BallotStatus
 from schemas.events import DocumentFailed, DocumentGenerated, DocumentRequested
 from schemas.routing import COMMENT_CONTENT
 from schemas.tables import Ballot, Comment, Committee, Document, Event, MemberBody, Project
+from schemas.types import utcnow
 from services import ballots, committees, events
-from services.auth import Principal, is_committee_officer, require_committee_officer
+from services.auth import Principal, is_committee_officer
 from services.db import Database
 from services.documents.comment_table import TableInfo, TableRow, write_comment_table
 from services.documents.report import ReportInfo, ReportParty, write_results_report
@@ -118,10 +119,6 @@ async def report(session: AsyncSession, principal: Principal, ballot_id: int, no
     if ballot.status != BallotStatus.CLOSED.value:
         raise Conflict("The results report exists once the ballot has closed.")
     return await request(session, principal, ballot, REPORT, "", now)
-
-
-async def require_officer(session: AsyncSession, principal: Principal, ballot: Ballot) -> None:
-    require_committee_officer(principal, await committees.chain(session, ballot.committee_id))
 
 
 # --- building (the builder consumer) -------------------------------------------------------------
@@ -225,7 +222,7 @@ async def build(db: Database, document_id: int) -> Document | None:
             return document
         ballot = await ballots.get_ballot(session, document.ballot_id)
         project, committee, name = await _context(session, ballot)
-        now = datetime.now(tz=ballot.closes_at.tzinfo)
+        now = utcnow()
         if document.kind == COMMENT_TABLE:
             rows = await table_rows(session, ballot.id or 0, document.variant)
             info = TableInfo(date=now.date().isoformat(), document=name, project=f"{project.reference} {project.title}")
@@ -256,7 +253,7 @@ async def build(db: Database, document_id: int) -> Document | None:
     seconds = round(time.perf_counter() - started, 3)
     checksum = hashlib.sha256(content).hexdigest()
     async with db.transaction() as session:
-        now = datetime.now(tz=ballot.closes_at.tzinfo)
+        now = utcnow()
         stored = await session.execute(
             update(Document)
             .where(col(Document.id) == document_id, col(Document.status) == "requested")
@@ -307,6 +304,6 @@ async def _fail(db: Database, document_id: int, error: str) -> None:
             DocumentFailed(ballot_id=ballot.id or 0, document_id=document_id, kind=document.kind, error=error[:500]),
             aggregate=f"ballot:{ballot.id}",
             actor=SYSTEM,
-            now=datetime.now(tz=ballot.closes_at.tzinfo),
+            now=utcnow(),
             committee_id=ballot.committee_id,
         )

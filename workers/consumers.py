@@ -140,9 +140,3 @@ async def _record_mail_failure(ctx: Context, event_id: int, error: str) -> None:
             committee_id=event.committee_id,
         )
     log.warning("e-mail for event %s failed (will retry): %s", event_id, error)
-
-
-async def pending(ctx: Context) -> int:
-    async with ctx.db.transaction() as session:
-        rows = await session.execute(select(Delivery.event_id).where(col(Delivery.done_at).is_(None)))
-        return len(rows.all())
