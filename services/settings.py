@@ -41,6 +41,14 @@ class Settings:
     # Text fields are bounded so a single request cannot fill the database.
     max_request_bytes: int = 2_000_000
     page_size: int = 100
+    # "embedded" (one process, SQLite allowed, generated secrets) or "production" (checked at start).
+    environment: str = "embedded"
+    # Signs and encrypts the web session cookie; must be set (and shared by every API process) in production.
+    secret_key: str = ""
+    # Ed25519 private key (PEM file path) for signed ballot exports; generated under var/ when empty.
+    signing_key_path: str = ""
+    # "json" for one JSON object per line (production), "text" for people at a terminal.
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +59,10 @@ class Settings:
             smtp_url=_env("BALLOTDESK_SMTP_URL"),
             mail_from=_env("BALLOTDESK_MAIL_FROM") or cls.mail_from,
             public_url=(_env("BALLOTDESK_PUBLIC_URL") or cls.public_url).rstrip("/"),
+            environment=_env("BALLOTDESK_ENV") or cls.environment,
+            secret_key=_env("BALLOTDESK_SECRET_KEY"),
+            signing_key_path=_env("BALLOTDESK_SIGNING_KEY"),
+            log_format=_env("BALLOTDESK_LOG_FORMAT") or cls.log_format,
         )
 
     @property
