@@ -217,6 +217,13 @@ class Event(SQLModel, table=True):
     on_behalf_of: str | None = Field(default=None, max_length=40)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     version: int = 1
+    # The request that caused the event; workers log it so one id follows a vote into its effects.
+    request_id: str | None = Field(default=None, max_length=64)
+    # The hash chain, filled once by the sealer in commit order (never on the write path, so votes
+    # do not queue behind one another): position, the predecessor's hash, and this event's hash.
+    chain_seq: int | None = Field(default=None, sa_column=Column(BigId, nullable=True, unique=True))
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class Delivery(SQLModel, table=True):

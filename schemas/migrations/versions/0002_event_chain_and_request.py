@@ -1,0 +1,37 @@
+"""event: request id and hash-chain columns
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-25 07:25:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("event") as batch:
+        batch.add_column(sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+        batch.add_column(sa.Column("chain_seq", BigId, nullable=True))
+        batch.add_column(sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+        batch.add_column(sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+        batch.create_unique_constraint("uq_event_chain_seq", ["chain_seq"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("event") as batch:
+        batch.drop_constraint("uq_event_chain_seq", type_="unique")
+        batch.drop_column("hash")
+        batch.drop_column("prev_hash")
+        batch.drop_column("chain_seq")
+        batch.drop_column("request_id")
