@@ -187,6 +187,13 @@ class TokenRevoked(Payload):
     token_id: int
 
 
+class PasswordSet(Payload):
+    """A person's password was set or replaced (never the password or its hash)."""
+
+    type = "user.password_set"
+    user_id: int
+
+
 class CommentsImported(Payload):
     """A compiled table made elsewhere (e.g. ISO's collation tool) imported by the secretariat."""
 
@@ -281,6 +288,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         UserCreated,
         TokenIssued,
         TokenRevoked,
+        PasswordSet,
         CommentsImported,
         ObservationsImported,
         DocumentRequested,

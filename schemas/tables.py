@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from schemas import event_guard
 from schemas.types import JSONType, UTCDateTime, utcnow
 
 # Stable constraint names on both databases (Alembic batch mode on SQLite needs them).
@@ -224,6 +225,9 @@ class Event(SQLModel, table=True):
     chain_seq: int | None = Field(default=None, sa_column=Column(BigId, nullable=True, unique=True))
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
+
+
+event_guard.attach(Event.__table__)  # type: ignore[attr-defined]
 
 
 class Delivery(SQLModel, table=True):

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import Table, bindparam
 from sqlalchemy import select as sa_select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import select
 
 from schemas.enums import Role
 from schemas.tables import ApiToken, RoleGrant, User
@@ -89,35 +92,102 @@ async def principal_for_user(session: AsyncSession, user: User) -> Principal:
     return Principal(user_id=user.id, name=user.name, email=user.email, grants=grants)
 
 
-async def authenticate_token(session: AsyncSession, token: str, admin_token: str = "") -> Principal:
+_TOKEN: Table = ApiToken.__table__  # type: ignore[attr-defined]
+_USER: Table = User.__table__  # type: ignore[attr-defined]
+_GRANT: Table = RoleGrant.__table__  # type: ignore[attr-defined]
+# One round trip, built once: the token, its user and every role grant (each request needs them).
+_PRINCIPAL_ROWS = (
+    sa_select(
+        _USER.c.id,
+        _USER.c.name,
+        _USER.c.email,
+        _USER.c.active,
+        _TOKEN.c.revoked_at,
+        _GRANT.c.role,
+        _GRANT.c.committee_id,
+        _GRANT.c.member_body,
+    )
+    .select_from(
+        _TOKEN.join(_USER, _USER.c.id == _TOKEN.c.user_id).outerjoin(_GRANT, _GRANT.c.user_id == _USER.c.id)
+    )
+    .where(_TOKEN.c.token_hash == bindparam("token_hash"))
+)
+
+
+class PrincipalCache:
+    """Principals by token hash, kept for `ttl` seconds in this process.
+
+    Every API request authenticates, and the lookup is a round trip plus row handling, so a vote
+    paid for it on each request. The price is staleness: a token revoked (or a person's grants
+    changed) in *another* process is still honoured here for up to `ttl` seconds. Changes made in
+    this process call `forget()`, which empties the cache at once. `ttl <= 0` turns caching off.
+    Unknown and revoked tokens are never cached, so a new token works immediately.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Principal]] = {}  # key → (expires at, principal)
+
+    def get(self, key: str, ttl: float) -> Principal | None:
+        if ttl <= 0:
+            return None
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if time.monotonic() >= entry[0]:
+            self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def put(self, key: str, principal: Principal, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()  # bounded memory; refilling costs one lookup per token
+        # Each entry lives between half the TTL and all of it, so the tokens cached in a burst
+        # (a process starting under load) are not all looked up again in the same instant.
+        self._entries[key] = (time.monotonic() + ttl * random.uniform(0.5, 1.0), principal)
+
+    def forget(self) -> None:
+        self._entries.clear()
+
+
+principals = PrincipalCache()
+
+
+def known_principal(token: str, admin_token: str = "", cache_seconds: float = 0.0) -> Principal | None:
+    """The principal when it takes no database lookup: the environment's admin token, or cached."""
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return ENV_ADMIN
+    return principals.get(hash_token(token), cache_seconds)
+
+
+def forget_principals() -> None:
+    """Call when a token is revoked or a person's grants or status change (takes effect at once here)."""
+    principals.forget()
+
+
+async def authenticate_token(
+    session: AsyncSession | AsyncConnection, token: str, admin_token: str = "", cache_seconds: float = 0.0
+) -> Principal:
+    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+        return ENV_ADMIN
+    key = hash_token(token)
+    cached = principals.get(key, cache_seconds)
+    if cached is not None:
+        return cached
     # One round trip: the token, its user and every role grant (every request pays for this).
-    rows = (
-        await session.execute(
-            sa_select(
-                col(User.id),
-                col(User.name),
-                col(User.email),
-                col(User.active),
-                col(ApiToken.revoked_at),
-                col(RoleGrant.role),
-                col(RoleGrant.committee_id),
-                col(RoleGrant.member_body),
-            )
-            .select_from(ApiToken)
-            .join(User, col(User.id) == col(ApiToken.user_id))
-            .outerjoin(RoleGrant, col(RoleGrant.user_id) == col(User.id))
-            .where(col(ApiToken.token_hash) == hash_token(token))
-        )
-    ).all()
+    rows = (await session.execute(_PRINCIPAL_ROWS, {"token_hash": key})).all()
     if not rows:
         raise NotAuthenticated("The bearer token is unknown.")
     user_id, name, email, active, revoked_at = rows[0][:5]
     if revoked_at is not None or not active:
         raise NotAuthenticated("The bearer token has been revoked.")
     grants = tuple(Grant(Role(r[5]), r[6], r[7]) for r in rows if r[5] is not None)
-    return Principal(user_id=user_id, name=name, email=email, grants=grants)
+    principal = Principal(user_id=user_id, name=name, email=email, grants=grants)
+    principals.put(key, principal, cache_seconds)
+    return principal
 
 
 def require_admin(principal: Principal) -> None:

@@ -20,7 +20,7 @@ from schemas import api
 from schemas.enums import Role
 from schemas.tables import Committee, User
 from schemas.types import utcnow
-from services import deadlines, demo, migrate, users
+from services import deadlines, demo, migrate, record_cli, users
 from services.auth import ENV_ADMIN
 from services.db import Database
 from services.errors import DomainError
@@ -32,7 +32,7 @@ SWEEP_SECONDS = 15.0
 
 def embedded_workers(settings: Settings, db: Database) -> Any:
     """Embedded mode: the dramatiq worker, the outbox relay and the scheduler inside `serve`."""
-    from workers import scheduler
+    from workers import scheduler, sealer
     from workers.runtime import Runtime
 
     runtime = Runtime(settings, db)
@@ -44,6 +44,7 @@ def embedded_workers(settings: Settings, db: Database) -> Any:
         tasks = [
             asyncio.create_task(runtime.relay(stop, dispose=False)),
             asyncio.create_task(scheduler.run(db, stop)),
+            asyncio.create_task(sealer.run(db, stop)),
         ]
         try:
             yield
@@ -55,11 +56,13 @@ def embedded_workers(settings: Settings, db: Database) -> Any:
     return run
 
 
-def _print_demo_tokens(issued: Sequence[tuple[demo.DemoUser, str]], base: str) -> None:
-    print("\nBallotdesk demo — sign in to the API with these bearer tokens (valid until the next start):")
+def _print_demo_tokens(issued: Sequence[tuple[demo.DemoUser, str]], base: str, passwords: dict[str, str]) -> None:
+    print("\nBallotdesk demo — sign in at " + base + "/login with the e-mail and password, or call the API")
+    print("with the bearer token (all valid until the next start):")
+    print(f"  {'user':<13} {'e-mail':<30} {'password':<20} {'roles':<22} API token")
     for user, token in issued:
         roles = ", ".join(f"{r.value}{' ' + b if b else ''}" for r, b in user.roles)
-        print(f"  {user.key:<13} {user.name:<26} {roles:<22} {token}")
+        print(f"  {user.key:<13} {user.email:<30} {passwords.get(user.key, ''):<20} {roles:<22} {token}")
     print(f"\nTry:  curl -H 'Authorization: Bearer <token>' {base}/api/v1/ballots?status=open")
     print(f"API description: {base}/schema/openapi.json  ·  {base}/schema/swagger\n")
 
@@ -73,30 +76,44 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     db = Database(settings.database_url)
     if args.demo:
 
-        async def prepare() -> list[tuple[demo.DemoUser, str]]:
+        async def prepare() -> tuple[list[tuple[demo.DemoUser, str]], dict[str, str]]:
             try:
                 if await demo.load(db, utcnow()):
                     print("Demo data loaded: ISO/TC 312 Service excellence.")
-                return await demo.issue_tokens(db, utcnow())
+                return await demo.issue_tokens(db, utcnow()), await demo.issue_passwords(db, utcnow())
             finally:
                 await db.dispose()
 
-        _print_demo_tokens(asyncio.run(prepare()), f"http://{args.host}:{args.port}")
+        tokens, passwords = asyncio.run(prepare())
+        _print_demo_tokens(tokens, f"http://{args.host}:{args.port}", passwords)
     lifespan = [embedded_workers(settings, db)] if not settings.broker_url else []
     app = create_app(settings, db=db, lifespan=lifespan)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    from services import server
+
+    server.run(args.host, args.port, args.workers, settings)
+    return 0
+
+
 def _worker_process(threads: int, prefetch: int) -> None:
     """One worker process: dramatiq threads plus an outbox relay, until SIGTERM or SIGINT."""
+    from services import logs
+    from workers import sealer
     from workers.runtime import BackgroundLoop, Runtime
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    runtime = Runtime(Settings.from_env())
+    # Blocked before any thread starts (threads inherit it): only sigwait below takes the signal.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    settings = Settings.from_env()
+    logs.configure(settings)
+    runtime = Runtime(settings)
     runtime.start_worker(threads=threads, prefetch=prefetch)
     background = BackgroundLoop()
-    background.start(runtime.relay(background.stop))
+    background.start(runtime.relay(background.stop), sealer.run(runtime.db, background.stop))
+    log.info("worker process ready: pid %s, %s threads", os.getpid(), threads)
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
     log.info("worker stopping: finishing the messages in hand")
     background.shutdown()
@@ -106,6 +123,11 @@ def _worker_process(threads: int, prefetch: int) -> None:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.broker_url:
         raise DomainError("Set BALLOTDESK_BROKER_URL (redis://… or amqp://…); `serve` runs its own worker.")
+    from multiprocessing import resource_tracker
+
+    # The resource tracker unblocks SIGTERM and SIGINT when it starts (at the first child's start):
+    # started first, it cannot undo the blocking that lets sigwait below receive them.
+    resource_tracker.ensure_running()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     context = multiprocessing.get_context("spawn")
     children = [
@@ -123,8 +145,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_scheduler(_: argparse.Namespace, settings: Settings) -> int:
-    from workers import scheduler
+def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from workers import scheduler, sealer
 
     db = Database(settings.database_url)
 
@@ -133,8 +155,9 @@ def cmd_scheduler(_: argparse.Namespace, settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        log.info("scheduler ready: sweeping every %s s", args.interval)
         try:
-            await scheduler.run(db, stop)
+            await asyncio.gather(scheduler.run(db, stop, interval=args.interval), sealer.run(db, stop))
         finally:
             await db.dispose()
 
@@ -146,6 +169,61 @@ def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
     migrate.upgrade(settings.database_url)
     print(f"Database is at the latest schema: {settings.database_url.split('@')[-1]}")
     return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from services import transfer
+
+    db = Database(settings.database_url)
+
+    async def run() -> transfer.Summary:
+        try:
+            return await transfer.export(db, Path(args.file))
+        finally:
+            await db.dispose()
+
+    done = asyncio.run(run())
+    print(f"Exported {done.total} rows of {len(done.rows)} tables (schema {done.revision}) to {args.file}.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from services import transfer
+
+    migrate.upgrade(settings.database_url)
+    db = Database(settings.database_url)
+
+    async def run() -> transfer.Summary:
+        try:
+            return await transfer.import_(db, Path(args.file))
+        finally:
+            await db.dispose()
+
+    done = asyncio.run(run())
+    print(f"Imported {done.total} rows into {len(done.rows)} tables: {settings.database_url.split('@')[-1]}.")
+    return 0
+
+
+def cmd_check(_: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when the database and the broker answer (a health check for workers and schedulers)."""
+    from services import readiness
+
+    db = Database(settings.database_url)
+
+    async def run() -> list[readiness.Check]:
+        try:
+            return await readiness.check(db, settings.broker_url)
+        finally:
+            await db.dispose()
+
+    checks = asyncio.run(run())
+    for check in checks:
+        print(f"{check.name}: {'ok' if check.ok else check.detail}")
+    return 0 if all(c.ok for c in checks) else 1
 
 
 def cmd_demo(_: argparse.Namespace, settings: Settings) -> int:
@@ -246,15 +324,27 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load the demo data and print demo users' tokens")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+    api_p = sub.add_parser("api", help="run the HTTP API (production: uvicorn, N processes, BALLOTDESK_* settings)")
+    api_p.add_argument("--host", default="127.0.0.1")
+    api_p.add_argument("--port", type=int, default=8000)
+    api_p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    api_p.set_defaults(func=cmd_api)
     worker = sub.add_parser("worker", help="run dramatiq worker processes (production, with a broker)")
     worker.add_argument("--processes", type=int, default=2)
     worker.add_argument("--threads", type=int, default=4)
     worker.add_argument("--prefetch", type=int, default=0, help="messages prefetched per process (0: dramatiq's)")
     worker.set_defaults(func=cmd_worker)
-    sub.add_parser("scheduler", help="open and close ballots on time, schedule reminders").set_defaults(
-        func=cmd_scheduler
-    )
+    scheduler_p = sub.add_parser("scheduler", help="open and close ballots on time, schedule reminders")
+    scheduler_p.add_argument("--interval", type=float, default=SWEEP_SECONDS, help="seconds between sweeps")
+    scheduler_p.set_defaults(func=cmd_scheduler)
     sub.add_parser("demo", help="load the demo data (once)").set_defaults(func=cmd_demo)
+    sub.add_parser("check", help="exit 0 when the database and the broker are reachable").set_defaults(func=cmd_check)
+    export_p = sub.add_parser("export", help="write the whole database (event log included) to a file")
+    export_p.add_argument("file")
+    export_p.set_defaults(func=cmd_export)
+    import_p = sub.add_parser("import", help="load an export into a new, empty database (e.g. SQLite to PostgreSQL)")
+    import_p.add_argument("file")
+    import_p.set_defaults(func=cmd_import)
     sub.add_parser("sweep", help="open and close ballots whose time has come").set_defaults(func=cmd_sweep)
     users_p = sub.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
     create = users_p.add_parser("create", help="create a user")
@@ -269,14 +359,23 @@ def parser() -> argparse.ArgumentParser:
     tcreate.add_argument("--email", required=True)
     tcreate.add_argument("--label", default="cli")
     tcreate.set_defaults(func=cmd_tokens_create)
+    record_cli.add_commands(sub)
     return p
 
 
+# Long-running roles and the schema step: their settings are checked before anything starts.
+CHECKED_ROLES = ("api", "serve", "worker", "scheduler", "migrate")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from services import config_check, logs
+
     args = parser().parse_args(argv)
     settings = Settings.from_env()
+    logs.configure(settings)
     try:
+        if args.command in CHECKED_ROLES:
+            config_check.check(settings, args.command)
         result: int = args.func(args, settings)
     except (DomainError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -13,10 +13,13 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Table, bindparam, func, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -77,8 +80,16 @@ async def request(
     document = Document(
         ballot_id=ballot.id, kind=kind, variant=variant, source_event_id=version, status="requested", requested_at=now
     )
-    session.add(document)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(document)
+            await session.flush()
+    except IntegrityError:
+        # Another process (a download, a worker) requested this version at the same moment: theirs stands.
+        latest = await _latest(session, ballot.id, kind, variant)
+        if latest is None:
+            raise
+        return latest
     assert document.id is not None
     await events.record(
         session,
@@ -131,32 +142,50 @@ async def _context(session: AsyncSession, ballot: Ballot) -> tuple[Project, Comm
     return project, committee, ballots.draft_name(ballot, project)
 
 
-_COLUMNS = (
-    Comment.body,
-    Comment.reference,
-    Comment.line,
-    Comment.clause,
-    Comment.element,
-    Comment.type,
-    Comment.type_as_written,
-    Comment.comment,
-    Comment.proposed_change,
-    Comment.observation,
-    Comment.disposition,
-)
-
-
-async def table_rows(session: AsyncSession, ballot_id: int, variant: str) -> list[tuple[Any, ...]]:
-    """The current comments as plain tuples (light: 20,000 ORM objects would cost far more memory)."""
-    query = sa_select(*(col(c) for c in _COLUMNS)).where(
-        col(Comment.ballot_id) == ballot_id, col(Comment.superseded).is_(False)
+_COMMENT: Table = Comment.__table__  # type: ignore[attr-defined]
+# The table's columns, not the ORM attributes: a Core select skips the ORM's per-row loading,
+# about half the time of reading 20,000 comments.
+_TABLE_ROWS = sa_select(
+    *(
+        _COMMENT.c[name]
+        for name in (
+            "body",
+            "reference",
+            "line",
+            "clause",
+            "element",
+            "type",
+            "type_as_written",
+            "comment",
+            "proposed_change",
+            "observation",
+            "disposition",
+        )
     )
-    rows = [tuple(r) for r in (await session.execute(query)).all()]
+).where(_COMMENT.c.ballot_id == bindparam("ballot_id"), _COMMENT.c.superseded.is_(False))
+
+
+def _by_clause(rows: list[Any]) -> list[Any]:
+    """`clauses.comment_order_key` order, with the reference's natural key computed only where it
+    decides: between rows of the same clause, line and body. Same order as sorting on the whole
+    key, which spent most of a 20,000-row read on the natural keys of unique references."""
+    keyed = sorted(((clauses.comment_order_prefix(r[3], r[2], r[0]), r) for r in rows), key=itemgetter(0))
+    ordered: list[Any] = []
+    for _, group in groupby(keyed, key=itemgetter(0)):
+        tied = [r for _, r in group]
+        if len(tied) > 1:
+            tied.sort(key=lambda r: clauses.reference_key(r[1]))
+        ordered.extend(tied)
+    return ordered
+
+
+async def table_rows(session: AsyncSession, ballot_id: int, variant: str) -> list[Any]:
+    """The current comments as plain rows (light: 20,000 ORM objects would cost far more memory)."""
+    rows: list[Any] = list((await session.execute(_TABLE_ROWS, {"ballot_id": ballot_id})).all())
     if variant == "member":
         rows.sort(key=lambda r: clauses.member_order_key(r[0], r[1], r[3], r[2]))
-    else:
-        rows.sort(key=lambda r: clauses.comment_order_key(r[3], r[2], r[0], r[1]))
-    return rows
+        return rows
+    return _by_clause(rows)
 
 
 def _as_table_rows(rows: Sequence[tuple[Any, ...]]) -> Iterator[TableRow]:

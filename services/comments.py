@@ -121,7 +121,7 @@ async def replace_comments(
     ballot = await ballots.get_ballot(session, ballot_id, lock="share")
     require_writable(ballot, now)
     require_body(principal, body, Role.DELEGATE, Role.COMMENTER)
-    row = await participant(session, ballot_id, body)
+    row = await participant(session, ballot_id, body, lock=True)
     if not row.may_comment:
         raise Forbidden(f"{body} may not comment on this ballot.")
     blank = [i for i, c in enumerate(new, start=1) if not c.comment.strip()]

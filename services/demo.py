@@ -6,6 +6,7 @@ Committee and WG titles other than the TC's are illustrative.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -326,6 +327,20 @@ async def _cd_open(db: Database, project_id: int, now: datetime) -> None:
             ],
             opened + timedelta(days=2),
         )
+
+
+async def issue_passwords(db: Database, now: datetime) -> dict[str, str]:
+    """Fresh passwords for the demo users' sign-in to the web pages, printed beside the tokens."""
+    issued: dict[str, str] = {}
+    async with db.transaction() as session:
+        for u in DEMO_USERS:
+            user = (await session.execute(select(User).where(User.email == u.email))).scalar_one_or_none()
+            if user is None or user.id is None:
+                continue
+            password = f"{u.key.split('-')[0]}-{secrets.token_urlsafe(6)}"
+            await users.set_password(session, DEMO_ADMIN, user.id, password, now)
+            issued[u.key] = password
+    return issued
 
 
 async def issue_tokens(db: Database, now: datetime) -> list[tuple[DemoUser, str]]:

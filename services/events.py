@@ -7,14 +7,42 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from schemas.events import Payload
 from schemas.routing import consumers_of
 from schemas.tables import Delivery, Event
+from services import outbox, requestid
 from services.auth import Principal
+
+# Built once (the column set comes from the parameters): every write of the service runs this.
+_EVENT: Table = Event.__table__  # type: ignore[attr-defined]
+_INSERT_EVENT = insert(_EVENT).returning(_EVENT.c.id)
+
+
+def row(
+    payload: Payload,
+    *,
+    aggregate: str,
+    actor: Principal | str,
+    now: datetime,
+    committee_id: int | None = None,
+    on_behalf_of: str | None = None,
+) -> dict[str, Any]:
+    """The event table's values for `payload` (for `record` and for writes that insert it themselves)."""
+    return {
+        "occurred_at": now,
+        "type": payload.type,
+        "aggregate": aggregate,
+        "committee_id": committee_id,
+        "actor": actor if isinstance(actor, str) else actor.label,
+        "on_behalf_of": on_behalf_of,
+        "payload": msgspec.to_builtins(payload),
+        "version": payload.version,
+        "request_id": requestid.current.get(),
+    }
 
 
 async def record(
@@ -29,27 +57,17 @@ async def record(
 ) -> int:
     """Append the event (and a delivery per consumer); returns its id. A Core insert: this runs
     on every write, and an ORM object would cost a flush and an identity-map entry for nothing."""
-    inserted = await session.execute(
-        insert(Event)
-        .values(
-            occurred_at=now,
-            type=payload.type,
-            aggregate=aggregate,
-            committee_id=committee_id,
-            actor=actor if isinstance(actor, str) else actor.label,
-            on_behalf_of=on_behalf_of,
-            payload=msgspec.to_builtins(payload),
-            version=payload.version,
-        )
-        .returning(col(Event.id))
+    values = row(
+        payload, aggregate=aggregate, actor=actor, now=now, committee_id=committee_id, on_behalf_of=on_behalf_of
     )
-    event_id = inserted.scalar_one()
+    event_id: int = (await session.execute(_INSERT_EVENT, values)).scalar_one()
     assert event_id is not None
     consumers = consumers_of(payload.type)
     if consumers:
         await session.execute(
             insert(Delivery), [{"event_id": event_id, "consumer": c, "created_at": now} for c in consumers]
         )
+        await outbox.written(session)
     return event_id
 
 

@@ -49,6 +49,12 @@ class Settings:
     signing_key_path: str = ""
     # "json" for one JSON object per line (production), "text" for people at a terminal.
     log_format: str = "text"
+    # An event handed to the broker but not done after this long is sent again (a message lost
+    # with the broker's memory, a worker killed mid-way). Longer than the slowest document build.
+    redeliver_seconds: float = 300.0
+    # How long an API process may reuse a token's principal without asking the database; a token
+    # revoked through another process stops working within this time (0: ask on every request).
+    token_cache_seconds: float = 5.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -63,6 +69,8 @@ class Settings:
             secret_key=_env("BALLOTDESK_SECRET_KEY"),
             signing_key_path=_env("BALLOTDESK_SIGNING_KEY"),
             log_format=_env("BALLOTDESK_LOG_FORMAT") or cls.log_format,
+            redeliver_seconds=float(_env("BALLOTDESK_REDELIVER_SECONDS") or cls.redeliver_seconds),
+            token_cache_seconds=float(_env("BALLOTDESK_TOKEN_CACHE_SECONDS") or cls.token_cache_seconds),
         )
 
     @property

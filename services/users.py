@@ -9,10 +9,10 @@ from sqlmodel import col, select
 
 from schemas import api
 from schemas.enums import Role
-from schemas.events import TokenIssued, TokenRevoked, UserCreated
+from schemas.events import PasswordSet, TokenIssued, TokenRevoked, UserCreated
 from schemas.tables import ApiToken, Committee, MemberBody, RoleGrant, User
 from services import events
-from services.auth import Principal, hash_password, hash_token, new_token, require_admin
+from services.auth import Principal, forget_principals, hash_password, hash_token, new_token, require_admin
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 # Which scope each role needs (SPEC §1): delegates and commenters act for a body, officers in a committee.
@@ -117,6 +117,7 @@ async def revoke_token(session: AsyncSession, principal: Principal, token_id: in
     if token.revoked_at is None:
         token.revoked_at = now
         session.add(token)
+        forget_principals()
         await events.record(
             session,
             TokenRevoked(user_id=token.user_id, token_id=token_id),
@@ -125,6 +126,19 @@ async def revoke_token(session: AsyncSession, principal: Principal, token_id: in
             now=now,
         )
     return token
+
+
+async def set_password(session: AsyncSession, principal: Principal, user_id: int, password: str, now: datetime) -> User:
+    """Set or replace a password (argon2); sessions signed in with the old one end."""
+    user = await get_user(session, user_id)
+    if not (principal.is_admin or principal.user_id == user.id):
+        raise Forbidden("Only an administrator or the user may set this user's password.")
+    if not 10 <= len(password) <= 200:
+        raise InvalidInput("A password has 10 to 200 characters.", field="password")
+    user.password_hash = hash_password(password)
+    session.add(user)
+    await events.record(session, PasswordSet(user_id=user_id), aggregate=f"user:{user_id}", actor=principal, now=now)
+    return user
 
 
 def user_out(user: User, grants: list[RoleGrant]) -> api.UserOut:

@@ -17,7 +17,7 @@ from schemas.events import NotificationFailed, NotificationSent
 from schemas.routing import COMMENT_CONTENT
 from schemas.tables import Ballot, Delivery, Document, Event
 from schemas.types import utcnow
-from services import collation, events, notifications
+from services import collation, events, notifications, requestid
 from services.db import Database
 from services.settings import Settings
 from workers import mail
@@ -88,7 +88,16 @@ HANDLERS: dict[str, Callable[[Context, AsyncSession, Event], Awaitable[None]]] =
 
 
 async def deliver(ctx: Context, consumer: str, event_id: int) -> None:
-    """Handle one delivery; safe to call any number of times for the same one."""
+    """Handle one delivery; safe to call any number of times for the same one. Logs, and records
+    its own events, under the request id of the event it handles."""
+    token = requestid.current.set(None)
+    try:
+        await _deliver(ctx, consumer, event_id)
+    finally:
+        requestid.current.reset(token)
+
+
+async def _deliver(ctx: Context, consumer: str, event_id: int) -> None:
     if consumer == "builder":
         await _build(ctx, event_id)
         return
@@ -99,7 +108,9 @@ async def deliver(ctx: Context, consumer: str, event_id: int) -> None:
                 return
             event = await session.get(Event, event_id)
             assert event is not None
+            requestid.current.set(event.request_id)
             await handler(ctx, session, event)
+        log.info("%s handled event %s (%s)", consumer, event_id, event.type)
     except mail.MailError as exc:
         await _record_mail_failure(ctx, event_id, str(exc))
         raise
@@ -113,9 +124,13 @@ async def _build(ctx: Context, event_id: int) -> None:
         if delivery is None or delivery.done_at is not None or event is None:
             return
         document_id = int(event.payload["document_id"])
+        requestid.current.set(event.request_id)
+    # A build takes seconds: this line tells an operator (and the crash test) one is in progress.
+    log.info("builder starts document %s (event %s)", document_id, event_id)
     await collation.build(ctx.db, document_id)
     async with ctx.db.transaction() as session:
         await _claim(session, event_id, "builder", utcnow())
+    log.info("builder handled event %s: document %s", event_id, document_id)
 
 
 async def _record_mail_failure(ctx: Context, event_id: int, error: str) -> None:

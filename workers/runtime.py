@@ -85,7 +85,7 @@ class Runtime:
                 self.send,
                 stop,
                 interval=interval,
-                redeliver_after=timedelta(minutes=5),
+                redeliver_after=timedelta(seconds=self.settings.redeliver_seconds),
                 redeliver_at_start=self.embedded,
             )
         finally:

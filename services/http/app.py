@@ -11,7 +11,7 @@ from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from schemas.types import utcnow
@@ -21,10 +21,14 @@ from services.http.deps import provide_idempotency, provide_now, provide_princip
 from services.http.directory import DirectoryController
 from services.http.documents import DocumentController
 from services.http.log import EventController
+from services.http.openapi_doc import CompletedJsonRenderPlugin
+from services.http.ops import metrics_endpoint, observe, ready
 from services.http.problems import EXCEPTION_HANDLERS
 from services.http.projects import ProjectController
+from services.http.record import ballot_record, signing_key
 from services.http.users import UserController
 from services.settings import Settings
+from services.web.app import template_config, web_handlers
 
 
 @get("/health", operation_id="Health", include_in_schema=False)
@@ -52,12 +56,17 @@ def create_app(
     return Litestar(
         route_handlers=[
             health,
+            ready,
+            metrics_endpoint,
             DirectoryController,
             ProjectController,
             BallotController,
             DocumentController,
             UserController,
             EventController,
+            ballot_record,
+            signing_key,
+            *web_handlers(settings),
         ],
         dependencies={
             "session": Provide(provide_session),
@@ -66,13 +75,15 @@ def create_app(
             "idem": Provide(provide_idempotency),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
+        middleware=[observe],
         state=State({"settings": settings, "db": database, "clock": clock}),
         request_max_body_size=settings.max_request_bytes,
         openapi_config=OpenAPIConfig(
             title="Ballotdesk",
             version="1",
             path="/schema",
-            render_plugins=[JsonRenderPlugin(path="/openapi.json"), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[CompletedJsonRenderPlugin(path="/openapi.json"), SwaggerRenderPlugin(path="/swagger")],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
             ),

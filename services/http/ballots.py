@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post, put
+from litestar.datastructures import State
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,10 +96,14 @@ class BallotController(Controller):
 
     @put("/{ballot_id:int}/votes/{code:str}", operation_id="CastVote")
     async def vote(
-        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, code: str, data: api.VotePut
+        self, state: State, principal: Principal, ballot_id: int, code: str, data: api.VotePut
     ) -> Response[api.VoteOut]:
-        vote, created, warning = await votes.cast_vote(session, principal, ballot_id, code, data, now)
-        return Response(votes.vote_out(vote, changed=not created, warning=warning), status_code=201 if created else 200)
+        # The hot path, leaner than its neighbours: no request transaction (the use case runs its
+        # own, one statement on PostgreSQL), and the clock read here rather than as a second
+        # dependency, which litestar would resolve beside the principal in a task group of its own.
+        now = state.clock()
+        out, created = await votes.take_vote(state.db, principal, ballot_id, code, data, now)
+        return Response(out, status_code=201 if created else 200)
 
     @get("/{ballot_id:int}/votes", operation_id="ListVotes")
     async def list_votes(self, session: AsyncSession, principal: Principal, ballot_id: int) -> list[api.VoteOut]:

@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import idempotency
-from services.auth import Principal, authenticate_token
+from services.auth import Principal, authenticate_token, known_principal
 from services.db import Database
 from services.errors import NotAuthenticated
 from services.settings import Settings
@@ -30,13 +30,22 @@ def provide_now(state: State) -> datetime:
     return clock()
 
 
-async def provide_principal(request: Request[object, object, State], session: AsyncSession) -> Principal:
+async def provide_principal(request: Request[object, object, State]) -> Principal:
+    """The bearer token's principal. Looked up in a short read of its own (not the request's
+    transaction), so a route that finds it in the cache needs no database connection for it."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("Send an API token: 'Authorization: Bearer <token>'.")
-    settings: Settings = request.app.state.settings
-    return await authenticate_token(session, token.strip(), settings.admin_token)
+    state = request.app.state
+    settings: Settings = state.settings
+    token = token.strip()
+    known = known_principal(token, settings.admin_token, settings.token_cache_seconds)
+    if known is not None:
+        return known
+    db: Database = state.db
+    async with db.reading() as connection:
+        return await authenticate_token(connection, token, settings.admin_token, settings.token_cache_seconds)
 
 
 class Idempotency:

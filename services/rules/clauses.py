@@ -161,7 +161,17 @@ _body_key = lru_cache(maxsize=1024)(_text_key)
 
 
 def comment_order_key(clause: str | None, line: str | None, body: str, reference: str) -> tuple[object, ...]:
-    return (clause_key(clause), line_key(line), _body_key(body), _text_key(reference))
+    return (*comment_order_prefix(clause, line, body), reference_key(reference))
+
+
+def comment_order_prefix(clause: str | None, line: str | None, body: str) -> tuple[object, ...]:
+    """`comment_order_key` without its last part, `reference_key(reference)`: sorters of many rows
+    compute that part only between rows whose prefixes are equal."""
+    return (clause_key(clause), line_key(line), _body_key(body))
+
+
+def reference_key(reference: str) -> tuple[Natural, str]:
+    return _text_key(reference)
 
 
 def member_order_key(body: str, reference: str, clause: str | None, line: str | None) -> tuple[object, ...]:

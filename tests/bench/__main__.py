@@ -31,6 +31,7 @@ ORDER = (
     "idle_rss_api",
     "idle_rss_worker",
 )
+FAMILIES = {"votes", "collation", "close", "import", "dispatch"}
 UNITS = {
     "vote_intake_pg": "requests/s",
     "vote_intake_sqlite": "requests/s",
@@ -112,7 +113,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller loads, shorter runs (< 1 minute)")
     parser.add_argument("--out", default="bench-results.json", help="where the JSON goes (default: %(default)s)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, .docx files)")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated families to run (votes, collation, close, import, dispatch); default: all",
+    )
     args = parser.parse_args(argv)
+    only = {f.strip() for f in args.only.split(",") if f.strip()}
+    unknown = only - FAMILIES
+    if unknown:
+        parser.error(f"unknown families: {', '.join(sorted(unknown))} (choose from {', '.join(sorted(FAMILIES))})")
+
+    def wanted(family: str) -> bool:
+        return not only or family in only
 
     def on_signal(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -150,24 +163,31 @@ def main(argv: list[str] | None = None) -> int:
 
         from tests.bench import closing, collation, dispatch, imports, votes
 
-        _family(
-            ["vote_intake_pg", "vote_intake_sqlite", "idle_rss_api"],
-            lambda: votes.run(args.quick, workdir, world),
-            results,
-        )
+        if wanted("votes"):
+            _family(
+                ["vote_intake_pg", "vote_intake_sqlite", "idle_rss_api"],
+                lambda: votes.run(args.quick, workdir, world),
+                results,
+            )
         db_names = {
             "collation": ["collation_1000", "collation_5000", "collation_20000"],
             "close": ["close_170_20000"],
             "import": ["import_1000", "import_5000"],
         }
         if world is None:
-            for names in db_names.values():
-                _skip(names, "PostgreSQL not available", results)
+            for family, names in db_names.items():
+                if wanted(family):
+                    _skip(names, "PostgreSQL not available", results)
         else:
-            _family(db_names["collation"], lambda: collation.run(args.quick, workdir, world), results)
-            _family(db_names["close"], lambda: closing.run(args.quick, world), results)
-            _family(db_names["import"], lambda: imports.run(args.quick, world), results)
-        if world is None or redis_problem:
+            if wanted("collation"):
+                _family(db_names["collation"], lambda: collation.run(args.quick, workdir, world), results)
+            if wanted("close"):
+                _family(db_names["close"], lambda: closing.run(args.quick, world), results)
+            if wanted("import"):
+                _family(db_names["import"], lambda: imports.run(args.quick, world), results)
+        if not wanted("dispatch"):
+            pass
+        elif world is None or redis_problem:
             _skip(["dispatch_redis_p99", "idle_rss_worker"], "PostgreSQL or Redis not available", results)
         else:
             _family(
@@ -179,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    measurements = [results.get(name) or Measurement(name, None, UNITS.get(name, "rows/s")) for name in ORDER]
+    names = [name for name in ORDER if not only or name in results]
+    measurements = [results.get(name) or Measurement(name, None, UNITS.get(name, "rows/s")) for name in names]
     document = {
         "machine": common.machine(),
         "versions": common.versions(),
