@@ -20,7 +20,7 @@ from schemas import api
 from schemas.enums import Role
 from schemas.tables import Committee, User
 from schemas.types import utcnow
-from services import deadlines, demo, migrate, record_cli, users
+from services import deadlines, demo, heap, migrate, record_cli, users
 from services.auth import ENV_ADMIN
 from services.db import Database
 from services.errors import DomainError
@@ -88,6 +88,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         _print_demo_tokens(tokens, f"http://{args.host}:{args.port}", passwords)
     lifespan = [embedded_workers(settings, db)] if not settings.broker_url else []
     app = create_app(settings, db=db, lifespan=lifespan)
+    heap.freeze_startup_objects()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 

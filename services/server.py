@@ -16,7 +16,7 @@ from types import FrameType
 
 from litestar import Litestar
 
-from services import config_check, logs
+from services import config_check, heap, logs
 from services.settings import Settings
 
 GRACE_SECONDS = 30
@@ -49,6 +49,7 @@ def production_app() -> Litestar:
     app = create_app(settings)
     # After the app: litestar installs its own root handler when it is built; ours replaces it.
     logs.configure(settings)
+    heap.freeze_startup_objects()
     return app
 
 

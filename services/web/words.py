@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from schemas.enums import BallotType
+from services.documents.comment_table import DISPOSITION_WORDS
 from services.rules import ballot_types, stages
 
 POSITIONS = {
@@ -16,14 +17,8 @@ POSITIONS = {
     "revise": "Revise",
     "withdraw": "Withdraw",
 }
-DISPOSITIONS = {
-    "accepted": "Accepted",
-    "accepted_in_principle": "Accepted in principle",
-    "partially_accepted": "Partially accepted",
-    "noted": "Noted",
-    "rejected": "Rejected",
-    "withdrawn": "Withdrawn",
-}
+# The pages use the words the compiled comment table prints, so the two never disagree.
+DISPOSITIONS = DISPOSITION_WORDS
 COMMENT_TYPES = {"ge": "General", "te": "Technical", "ed": "Editorial"}
 STATUSES = {"draft": "Draft", "open": "Open", "closed": "Closed", "cancelled": "Cancelled"}
 BALLOT_TYPES = {t.value: (ballot_types.spec(t).label or t.value) for t in BallotType}

@@ -20,6 +20,7 @@ from tests.bench.common import Measurement
 
 ORDER = (
     "vote_intake_pg",
+    "vote_intake_pg_one_process",
     "vote_intake_sqlite",
     "collation_1000",
     "collation_5000",
@@ -34,6 +35,7 @@ ORDER = (
 FAMILIES = {"votes", "collation", "close", "import", "dispatch"}
 UNITS = {
     "vote_intake_pg": "requests/s",
+    "vote_intake_pg_one_process": "requests/s",
     "vote_intake_sqlite": "requests/s",
     "close_170_20000": "s",
     "import_1000": "s",
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if wanted("votes"):
             _family(
-                ["vote_intake_pg", "vote_intake_sqlite", "idle_rss_api"],
+                ["vote_intake_pg", "vote_intake_pg_one_process", "vote_intake_sqlite", "idle_rss_api"],
                 lambda: votes.run(args.quick, workdir, world),
                 results,
             )

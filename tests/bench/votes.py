@@ -177,7 +177,7 @@ def run(quick: bool, workdir: Path, pg_world: seed.World | None) -> list[Measure
     if shutil.which("wrk") is None:
         note = "wrk is not installed (apt-get install -y wrk): vote intake skipped"
         print(f"  ! {note}")
-        for name in ("vote_intake_pg", "vote_intake_sqlite"):
+        for name in ("vote_intake_pg", "vote_intake_pg_one_process", "vote_intake_sqlite"):
             measurements.append(Measurement(name, None, "requests/s", details={"skipped": note}))
         measurements.append(Measurement("idle_rss_api", None, "MB", details={"skipped": note}))
         return measurements
@@ -205,6 +205,14 @@ def run(quick: bool, workdir: Path, pg_world: seed.World | None) -> list[Measure
             api_result = _measure(f"http://127.0.0.1:{port}", api_script, warmup, seconds, runs)
         finally:
             common.stop(api)
+        # The same load on one API process: what the second process buys on this machine.
+        port = common.free_port()
+        single = _production_api(port, 1, workdir / "api_pg_single.log")
+        try:
+            common.wait_http(f"http://127.0.0.1:{port}/health", single)
+            single_result = _measure(f"http://127.0.0.1:{port}", api_script, warmup, seconds, runs)
+        finally:
+            common.stop(single)
         port = common.free_port()
         anchor = _uvicorn(
             "tests.bench.anchor_app:create",
@@ -237,6 +245,15 @@ def run(quick: bool, workdir: Path, pg_world: seed.World | None) -> list[Measure
         )
         measurements.append(
             Measurement(
+                "vote_intake_pg_one_process",
+                single_result["rps"],
+                "requests/s",
+                {"bare": anchor_result["rps"], "two_processes": api_result["rps"]},
+                {"tool": tool, "api": single_result, "server": "ballotdesk api --workers 1, production settings"},
+            )
+        )
+        measurements.append(
+            Measurement(
                 "idle_rss_api",
                 api_rss,
                 "MB",
@@ -245,7 +262,11 @@ def run(quick: bool, workdir: Path, pg_world: seed.World | None) -> list[Measure
             )
         )
     else:
-        for name, unit in (("vote_intake_pg", "requests/s"), ("idle_rss_api", "MB")):
+        for name, unit in (
+            ("vote_intake_pg", "requests/s"),
+            ("vote_intake_pg_one_process", "requests/s"),
+            ("idle_rss_api", "MB"),
+        ):
             measurements.append(Measurement(name, None, unit, details={"skipped": "PostgreSQL not available"}))
 
     # --- SQLite: the embedded mode (`ballotdesk serve`, one process) vs the bare aiosqlite app ----
@@ -296,7 +317,7 @@ def run(quick: bool, workdir: Path, pg_world: seed.World | None) -> list[Measure
                 "api": api_result,
                 "bare": anchor_result,
                 "bodies": len(codes),
-                "server": "ballotdesk serve (embedded: 1 process, in-process worker, relay, scheduler, "
+                "server": "ballotdesk serve (embedded: 1 process, in-process worker, relay, scheduler, sealer, "
                 "uvicorn access log on); bare: uvicorn 1 worker, aiosqlite, one connection",
             },
         )
