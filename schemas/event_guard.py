@@ -6,7 +6,7 @@ else at the database, so a bug or a hand-typed statement cannot rewrite the reco
 takes a superuser disabling the trigger, which the hash chain then exposes). TRUNCATE is left
 alone: row triggers do not fire on it, and the test fixtures empty the tables with it.
 
-Used twice: by migration 0002, and attached to the table for `metadata.create_all`.
+Attached to the table for `metadata.create_all`; migration 0002 holds a frozen copy of this SQL.
 """
 
 from __future__ import annotations

@@ -355,14 +355,19 @@ async def upload_template(request: WebRequest, viewer: Principal, ballot_id: int
 
 
 async def _control(
-    request: WebRequest, viewer: Principal, ballot_id: int, action: Any, done: str, values: dict[str, str]
+    request: WebRequest,
+    viewer: Principal,
+    ballot_id: int,
+    action: Any,
+    done: str,
+    values: dict[str, str],
+    prefix: str = "",
 ) -> Template | Redirect:
     try:
         result = await action()
     except DomainError as exc:
-        return await render_ballot(
-            request, viewer, ballot_id, status=_status(exc), errors=field_errors(exc, "control"), values=values
-        )
+        errors = field_errors(exc, "control", prefix)
+        return await render_ballot(request, viewer, ballot_id, status=_status(exc), errors=errors, values=values)
     message = done
     warning = result[1] if isinstance(result, tuple) else None
     flash(request, message + (f" Note: {warning}" if warning else ""))
@@ -393,14 +398,9 @@ async def extend_ballot(request: WebRequest, viewer: Principal, ballot_id: int) 
     async def act() -> Any:
         closes_at = parse_utc(values["extend_closes_at"], "extend_closes_at")
         assert closes_at is not None
-        try:
-            return await run(request, lambda s: ballots.extend_ballot(s, viewer, ballot_id, closes_at, now(request)))
-        except DomainError as exc:
-            if exc.extra.get("field") == "closes_at":
-                raise FormErrors({"extend_closes_at": exc.detail}) from exc
-            raise
+        return await run(request, lambda s: ballots.extend_ballot(s, viewer, ballot_id, closes_at, now(request)))
 
-    return await _control(request, viewer, ballot_id, act, "The deadline is changed.", values)
+    return await _control(request, viewer, ballot_id, act, "The deadline is changed.", values, prefix="extend_")
 
 
 @post("/ballots/{ballot_id:int}/reopen")
@@ -415,14 +415,9 @@ async def reopen_ballot(request: WebRequest, viewer: Principal, ballot_id: int) 
         data = convert(
             {"closes_at": closes_at, "reason": values["reopen_reason"].strip()}, api.BallotReopen, prefix="reopen_"
         )
-        try:
-            return await run(request, lambda s: ballots.reopen_ballot(s, viewer, ballot_id, data, now(request)))
-        except DomainError as exc:
-            if exc.extra.get("field") == "closes_at":
-                raise FormErrors({"reopen_closes_at": exc.detail}) from exc
-            raise
+        return await run(request, lambda s: ballots.reopen_ballot(s, viewer, ballot_id, data, now(request)))
 
-    return await _control(request, viewer, ballot_id, act, "The ballot is open again.", values)
+    return await _control(request, viewer, ballot_id, act, "The ballot is open again.", values, prefix="reopen_")
 
 
 @post("/ballots/{ballot_id:int}/cancel")

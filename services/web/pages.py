@@ -159,12 +159,13 @@ def convert(data: dict[str, Any], type_: type[T], hints: dict[str, str] | None =
         raise FormErrors({prefix + field: plain_words(message, (hints or {}).get(field, ""))}) from exc
 
 
-def field_errors(exc: DomainError, default_field: str = "form") -> dict[str, str]:
-    """A use case's error placed next to the field it names (or at the top of the form)."""
+def field_errors(exc: DomainError, default_field: str = "form", prefix: str = "") -> dict[str, str]:
+    """A use case's error placed next to the field it names (or at the top of the form). `prefix`
+    names the form's fields where a page holds several forms (`extend_closes_at` for `closes_at`)."""
     if isinstance(exc, FormErrors):
         return exc.errors
     field = exc.extra.get("field")
-    return {str(field) if isinstance(field, str) and field else default_field: exc.detail}
+    return {prefix + field if isinstance(field, str) and field else default_field: exc.detail}
 
 
 def parse_utc(value: str, field: str, *, required: bool = True) -> datetime | None:
