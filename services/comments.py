@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, insert, update
@@ -61,6 +61,20 @@ class NewComment:
             type=c.type.value if c.type else "",
             proposed_change=c.proposed_change.strip(),
         )
+
+
+_COMPARED = (
+    "reference", "original_reference", "line", "clause", "element", "type", "type_as_written",
+    "comment", "proposed_change", "observation", "disposition",
+)  # fmt: skip
+
+
+def _same_set(body: str, stored: Sequence[Comment], new: Sequence[NewComment]) -> bool:
+    """Whether storing `new` would store `stored` again, row for row (references included)."""
+    if len(stored) != len(new):
+        return False
+    numbered = [replace(n, reference=n.reference or reference(body, seq)) for seq, n in enumerate(new, start=1)]
+    return all(all(getattr(s, f) == getattr(n, f) for f in _COMPARED) for s, n in zip(stored, numbered, strict=True))
 
 
 async def write_set(
@@ -127,6 +141,11 @@ async def replace_comments(
     blank = [i for i, c in enumerate(new, start=1) if not c.comment.strip()]
     if blank:
         raise InvalidInput(f"Comment {blank[0]} has no text; every comment needs its comment text.", field="comments")
+    # The same set sent again (a retried request, a template uploaded twice) changes nothing, so
+    # it records nothing: no new version, no event, no new compiled table.
+    stored = await current_set(session, ballot_id, body)
+    if stored and _same_set(body, stored, new):
+        return stored, False
     version, previous, references = await write_set(session, ballot_id, body, new, principal.label, now)
     first = version == 1
     payload: CommentsSubmitted | CommentsReplaced

@@ -188,8 +188,11 @@ async def seed_world(db: Database, n_bodies: int = 170, p_members: int = 60) -> 
     return world
 
 
-async def open_ballot(db: Database, world: World, type_: str = "DIS") -> int:
-    """A new project at 40.00 with a ballot of `type_`, created and opened by the use cases."""
+async def open_ballot(
+    db: Database, world: World, type_: str = "DIS", *, open_for: timedelta = timedelta(weeks=12)
+) -> int:
+    """A new project at 40.00 with a ballot of `type_` closing `open_for` from now, created and
+    opened by the use cases."""
     world.projects += 1
     now = utcnow()
     async with db.transaction() as s:
@@ -211,7 +214,7 @@ async def open_ballot(db: Database, world: World, type_: str = "DIS") -> int:
         ballot, _ = await ballots.create_ballot(
             s,
             ENV_ADMIN,
-            api.BallotCreate(project_id=project_id, type=BallotType(type_), closes_at=now + timedelta(weeks=12)),
+            api.BallotCreate(project_id=project_id, type=BallotType(type_), closes_at=now + open_for),
             now,
         )
         ballot_id = ballot.id

@@ -66,6 +66,9 @@ async def test_replacing_a_comment_set_renumbers_it_and_keeps_the_old_one_on_rec
     second = [{"clause": "Annex A", "type": "ed", "comment": "Three."}, *first]
     replaced = await ok(await client.put(url, json={"comments": second}, headers=w.headers["DE"]))
     assert replaced["set_version"] == 2
+    # The same set again (a retry, a double click) is no new version and no event.
+    again = await ok(await client.put(url, json={"comments": second}, headers=w.headers["DE"]), 200)
+    assert again["set_version"] == 2 and again["comments"] == replaced["comments"]
     assert [(c["reference"], c["comment"]) for c in replaced["comments"]] == [
         ("DE-001", "Three."),
         ("DE-002", "One."),
@@ -91,6 +94,7 @@ async def test_replacing_a_comment_set_renumbers_it_and_keeps_the_old_one_on_rec
     )
     assert [c["reference"] for c in by_member] == ["DE-001", "DE-002", "DE-003", "FR-001", "FR-002"]
     log = await ok(await client.get(f"/api/v1/events?aggregate=ballot:{ballot_id}", headers=ADMIN))
+    assert [e["payload"]["set_version"] for e in log["items"] if e["type"].startswith("comments.")] == [1, 2, 1]
     replaced_event = next(e for e in log["items"] if e["type"] == "comments.replaced")
     assert replaced_event["payload"]["previous_count"] == 2 and replaced_event["payload"]["count"] == 3
 

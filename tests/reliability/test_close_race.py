@@ -15,15 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import insert
-from sqlmodel import col
 
 from schemas import api
-from schemas.enums import BallotType, Position
-from schemas.tables import Project
+from schemas.enums import Position
 from schemas.types import utcnow
-from services import ballots, votes
-from services.auth import ENV_ADMIN
+from services import votes
 from services.db import Database
 from tests import processes
 from tests.bench import seed
@@ -178,7 +174,8 @@ async def test_votes_in_flight_while_the_deadline_passes(
         for scheduler in started[2:]:
             processes.wait_ready(scheduler)
         open_for = scaled(4, 20)
-        ballot_id = await open_short_ballot(pg, world, seconds=open_for)
+        # The API insists on a future deadline: the ballot is opened now and closes `open_for` later.
+        ballot_id = await seed.open_ballot(pg, world, "DIS", open_for=timedelta(seconds=open_for))
         closes_at = (await rows(pg, "SELECT closes_at FROM ballot WHERE id = :b", b=ballot_id))[0].closes_at
         apis = [http_client(a.url) for a in started[:2]]
         tally = Tally()
@@ -198,40 +195,6 @@ async def test_votes_in_flight_while_the_deadline_passes(
         problems.append(f"{cast_late[0].n} votes cast at or after the deadline were stored")
     figures.add("2 close race: deadline passes", **row)
     assert not problems, problems
-
-
-async def open_short_ballot(db: Database, world: seed.World, *, seconds: float) -> int:
-    """A DIS ballot open now and closing in `seconds` (the API insists on a future deadline)."""
-    world.projects += 1
-    now = utcnow()
-    async with db.transaction() as s:
-        project_id = (
-            await s.execute(
-                insert(Project)
-                .values(
-                    committee_id=world.committee_id,
-                    reference=f"ISO {95000 + world.projects}",
-                    title="Deadline race",
-                    deliverable="IS",
-                    stage="40.00",
-                    created_at=now,
-                )
-                .returning(col(Project.id))
-            )
-        ).scalar_one()
-    assert project_id is not None
-    async with db.transaction() as s:
-        ballot, _ = await ballots.create_ballot(
-            s,
-            ENV_ADMIN,
-            api.BallotCreate(project_id=project_id, type=BallotType.DIS, closes_at=now + timedelta(seconds=seconds)),
-            now,
-        )
-        assert ballot.id is not None
-        ballot_id = ballot.id
-    async with db.transaction() as s:
-        await ballots.open_ballot(s, ENV_ADMIN, ballot_id, utcnow())
-    return ballot_id
 
 
 async def test_a_vote_in_flight_holds_up_no_other_vote_only_the_close(
