@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from schemas import comments as comment_fields
 from schemas.enums import (
     BallotType,
     CommentType,
@@ -26,7 +27,7 @@ from schemas.enums import (
 Short = Annotated[str, Meta(min_length=1, max_length=200)]
 Code = Annotated[str, Meta(min_length=2, max_length=8, pattern=r"^([A-Z]{2,8}|\*\*)$")]
 Stage = Annotated[str, Meta(pattern=r"^\d{2}\.\d{2}$")]
-Text = Annotated[str, Meta(max_length=20000)]
+Text = Annotated[str, Meta(max_length=comment_fields.MAX_TEXT)]
 Reason = Annotated[str, Meta(max_length=4000)]
 Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 
@@ -252,16 +253,16 @@ class VoteOut(msgspec.Struct):
 
 
 class CommentIn(Request):
-    comment: Annotated[str, Meta(min_length=1, max_length=20000)]
-    line: Annotated[str, Meta(max_length=100)] = ""
-    clause: Annotated[str, Meta(max_length=200)] = ""
-    element: Annotated[str, Meta(max_length=200)] = ""
+    comment: Annotated[str, Meta(min_length=1, max_length=comment_fields.MAX_TEXT)]
+    line: Annotated[str, Meta(max_length=comment_fields.MAX_LINE)] = ""
+    clause: Annotated[str, Meta(max_length=comment_fields.MAX_CLAUSE)] = ""
+    element: Annotated[str, Meta(max_length=comment_fields.MAX_ELEMENT)] = ""
     type: CommentType | None = None
     proposed_change: Text = ""
 
 
 class CommentsPut(Request):
-    comments: Annotated[list[CommentIn], Meta(max_length=5000)]
+    comments: Annotated[list[CommentIn], Meta(max_length=comment_fields.MAX_PER_SET)]
 
 
 class CommentOut(msgspec.Struct):

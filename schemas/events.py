@@ -128,6 +128,18 @@ class StageChanged(Payload):
     reason: str = ""
 
 
+class BallotDecided(Payload):
+    """The secretary's decision after a closed ballot, on the ballot's own stream (the stage moves
+    it causes are on the project's)."""
+
+    type = "ballot.decided"
+    ballot_id: int
+    project_id: int
+    decision: str
+    path: list[str]
+    reason: str = ""
+
+
 class ProjectCreated(Payload):
     type = "project.created"
     project_id: int

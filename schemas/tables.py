@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from schemas import comments as C
 from schemas import event_guard
 from schemas.types import JSONType, UTCDateTime, utcnow
 
@@ -155,21 +156,21 @@ class Comment(SQLModel, table=True):
     __table_args__ = (Index("ix_comment_ballot_current", "ballot_id", "superseded", "body"),)
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
     ballot_id: int = Field(foreign_key="ballot.id")
-    body: str = Field(max_length=40)
+    body: str = Field(max_length=C.MAX_BODY)
     seq: int
-    reference: str = Field(max_length=60)
-    original_reference: str = Field(default="", max_length=60)
+    reference: str = Field(max_length=C.MAX_REFERENCE)
+    original_reference: str = Field(default="", max_length=C.MAX_REFERENCE)
     set_version: int = 1
     superseded: bool = False
-    line: str = Field(default="", max_length=100)
-    clause: str = Field(default="", max_length=200)
-    element: str = Field(default="", max_length=200)
-    type: str = Field(default="", max_length=20)
-    type_as_written: str = Field(default="", max_length=40)
-    comment: str = Field(max_length=20000)
-    proposed_change: str = Field(default="", max_length=20000)
-    observation: str = Field(default="", max_length=20000)
-    disposition: str | None = Field(default=None, max_length=32)
+    line: str = Field(default="", max_length=C.MAX_LINE)
+    clause: str = Field(default="", max_length=C.MAX_CLAUSE)
+    element: str = Field(default="", max_length=C.MAX_ELEMENT)
+    type: str = Field(default="", max_length=C.MAX_TYPE)
+    type_as_written: str = Field(default="", max_length=C.MAX_TYPE_AS_WRITTEN)
+    comment: str = Field(max_length=C.MAX_TEXT)
+    proposed_change: str = Field(default="", max_length=C.MAX_TEXT)
+    observation: str = Field(default="", max_length=C.MAX_TEXT)
+    disposition: str | None = Field(default=None, max_length=C.MAX_DISPOSITION)
     actor: str = Field(max_length=500)  # name <e-mail>
     submitted_at: datetime = Field(sa_type=UTCDateTime)
     observed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

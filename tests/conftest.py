@@ -18,9 +18,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from schemas.tables import metadata
-from services.db import Database, create_engine_for
 from services.http.app import create_app
-from services.settings import Settings, normalise_database_url
+from services.platform.db import Database, create_engine_for
+from services.platform.settings import Settings, normalise_database_url
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 POSTGRES_URL = normalise_database_url(os.environ.get("BALLOTDESK_TEST_POSTGRES_URL", ""))

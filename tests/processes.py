@@ -109,7 +109,7 @@ async def fresh_postgres_database(base_url: str, suffix: str) -> str:
     import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.engine import make_url
 
-    from services.settings import normalise_database_url
+    from services.platform.settings import normalise_database_url
 
     url = make_url(normalise_database_url(base_url))
     name = f"{url.database}_{suffix}"
@@ -177,7 +177,7 @@ def _http_status(url: str, timeout: float = 2.0) -> int | None:
         return None
 
 
-# What a worker or scheduler logs once it is taking work (see services/cli.py).
+# What a worker or scheduler logs once it is taking work (see services/cli/main.py).
 READY_LINES = {"worker": "worker process ready", "scheduler": "scheduler ready"}
 
 

@@ -17,13 +17,14 @@ from schemas.events import NotificationFailed, NotificationSent
 from schemas.routing import COMMENT_CONTENT
 from schemas.tables import Ballot, Delivery, Document, Event
 from schemas.types import utcnow
-from services import collation, events, notifications, requestid
-from services.db import Database
-from services.settings import Settings
+from services.platform import events, requestid
+from services.platform.db import Database
+from services.platform.settings import Settings
+from services.rules.actors import COLLATION, MAILER
+from services.usecases import collation, notifications
 from workers import mail
 
 log = logging.getLogger("ballotdesk.workers")
-MAILER = "ballotdesk (mailer)"
 
 
 @dataclass
@@ -49,8 +50,8 @@ async def on_collation(ctx: Context, session: AsyncSession, event: Event) -> Non
         return
     now = utcnow()
     if event.type == "ballot.closed":
-        await collation.request(session, collation.SYSTEM, ballot, collation.COMMENT_TABLE, "clause", now)
-        await collation.request(session, collation.SYSTEM, ballot, collation.REPORT, "", now)
+        await collation.request(session, COLLATION, ballot, collation.COMMENT_TABLE, "clause", now)
+        await collation.request(session, COLLATION, ballot, collation.REPORT, "", now)
         return
     if event.type in COMMENT_CONTENT and ballot.status == BallotStatus.CLOSED.value:
         # After close, keep the tables that exist current (while open they are built on demand).
@@ -62,7 +63,7 @@ async def on_collation(ctx: Context, session: AsyncSession, event: Event) -> Non
             )
         ).scalars()
         for variant in sorted(set(variants)):
-            await collation.request(session, collation.SYSTEM, ballot, collation.COMMENT_TABLE, variant, now)
+            await collation.request(session, COLLATION, ballot, collation.COMMENT_TABLE, variant, now)
 
 
 async def on_mail(ctx: Context, session: AsyncSession, event: Event) -> None:

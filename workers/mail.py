@@ -8,7 +8,7 @@ import ssl
 from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
 
-from services.notifications import Mail
+from services.usecases.notifications import Mail
 
 log = logging.getLogger("ballotdesk.mail")
 

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from schemas.tables import Delivery, Event
 from schemas.types import utcnow
-from services.db import Database
+from services.platform.db import Database
 from workers.wakeup import Wakeup
 
 log = logging.getLogger("ballotdesk.relay")

@@ -12,8 +12,8 @@ import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 
 from schemas.routing import QUEUES
-from services.db import Database
-from services.settings import Settings
+from services.platform.db import Database
+from services.platform.settings import Settings
 from workers import relay
 from workers.broker import make_broker
 from workers.consumers import Context, deliver

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from services import deadlines
-from services.db import Database
+from services.platform.db import Database
+from services.usecases import deadlines
 from workers.relay import pause
 
 log = logging.getLogger("ballotdesk.scheduler")

@@ -1,4 +1,4 @@
-"""The sealer loop: chains committed events into the hash chain (`services.ledger`), a batch a
+"""The sealer loop: chains committed events into the hash chain (`services.usecases.ledger`), a batch a
 round. It runs beside every outbox relay and in the scheduler; any number may run, since on
 PostgreSQL only the one holding the advisory lock seals and the others skip the round."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from services import ledger
-from services.db import Database
+from services.platform.db import Database
+from services.usecases import ledger
 from workers.relay import pause
 
 log = logging.getLogger("ballotdesk.sealer")

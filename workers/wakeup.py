@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services import outbox
-from services.db import Database
+from services.platform import outbox
+from services.platform.db import Database
 
 log = logging.getLogger("ballotdesk.relay")
 RETRY_SECONDS = 5.0
@@ -50,7 +50,7 @@ class Wakeup:
         await self._unlisten()
 
     async def ensure_listening(self) -> None:
-        if self.db.dialect != "postgresql" or self.listening:
+        if not self.db.sql.notifies or self.listening:
             return
         if time.monotonic() - self._tried_at < RETRY_SECONDS:
             return

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 import schemas.tables  # noqa: F401 - registers every table on the metadata
 from schemas.tables import metadata
-from services.db import create_engine_for
+from services.platform.db import create_engine_for
 
 config = context.config
 

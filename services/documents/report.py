@@ -20,7 +20,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.shared import Mm, Pt, RGBColor
 
-from services.documents.comment_table import add_page_of_pages, drop_template_extras
+from services.documents.frame import add_page_of_pages, drop_template_extras
 from services.documents.xmltext import clean_text
 from services.rules.approval import rulebook as find_rulebook
 

@@ -15,20 +15,20 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from schemas.types import utcnow
-from services.db import Database
-from services.http.ballots import BallotController
-from services.http.deps import provide_idempotency, provide_now, provide_principal, provide_session
-from services.http.directory import DirectoryController
-from services.http.documents import DocumentController
-from services.http.log import EventController
-from services.http.openapi_doc import CompletedJsonRenderPlugin
-from services.http.ops import metrics_endpoint, observe, ready
+from services.http.api.ballots import BallotController
+from services.http.api.deps import provide_idempotency, provide_now, provide_principal, provide_session
+from services.http.api.directory import DirectoryController
+from services.http.api.documents import DocumentController
+from services.http.api.events import EventController
+from services.http.api.openapi_doc import CompletedJsonRenderPlugin
+from services.http.api.ops import metrics_endpoint, observe, ready
+from services.http.api.projects import ProjectController
+from services.http.api.record import ballot_record, signing_key
+from services.http.api.users import UserController
+from services.http.pages.router import template_config, web_handlers
 from services.http.problems import EXCEPTION_HANDLERS
-from services.http.projects import ProjectController
-from services.http.record import ballot_record, signing_key
-from services.http.users import UserController
-from services.settings import Settings
-from services.web.app import template_config, web_handlers
+from services.platform.db import Database
+from services.platform.settings import Settings
 
 
 @get("/health", operation_id="Health", include_in_schema=False)

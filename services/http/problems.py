@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from services.errors import DomainError
+from services.rules.errors import DomainError
 
 log = logging.getLogger("ballotdesk.http")
 PROBLEM = "application/problem+json"

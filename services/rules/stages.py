@@ -1,4 +1,4 @@
-"""Harmonized stage codes and the moves ballot events make (SPEC §3.1, iso-rules §1).
+"""The moves ballot events make through the harmonized stages (SPEC §3.1, iso-rules §1).
 
 The moves are one table per ballot type (`_FLOWS`): where a ballot may open from, what it
 opens and closes, and which decisions a result allows. Code below only reads the table.
@@ -6,73 +6,17 @@ opens and closes, and which decisions a result allows. Code below only reads the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
 from schemas.enums import BallotType, Deliverable
+from services.rules.stage_codes import STAGE_NAMES
 
 
 class StageError(ValueError):
     """A stage move the rules do not allow; the message is meant for the secretary."""
-
-
-STAGE_NAMES: Mapping[str, str] = MappingProxyType(
-    {
-        "00.00": "Proposal for new project received",
-        "00.20": "Proposal for new project under review",
-        "00.60": "Close of review",
-        "00.98": "Proposal for new project abandoned",
-        "00.99": "Approval to ballot proposal for new project",
-        "10.00": "Proposal for new project registered",
-        "10.20": "New project ballot initiated",
-        "10.60": "Close of voting",
-        "10.92": "Proposal returned to submitter for further definition",
-        "10.98": "New project rejected",
-        "10.99": "New project approved",
-        "20.00": "New project registered in TC/SC work programme",
-        "20.20": "Working draft (WD) study initiated",
-        "20.60": "Close of comment period",
-        "20.98": "Project deleted",
-        "20.99": "WD approved for registration as CD",
-        "30.00": "Committee draft (CD) registered",
-        "30.20": "CD study/ballot initiated",
-        "30.60": "Close of voting/comment period",
-        "30.92": "CD referred back to Working Group",
-        "30.98": "Project deleted",
-        "30.99": "CD approved for registration as DIS",
-        "40.00": "DIS registered",
-        "40.20": "DIS ballot initiated: 12 weeks",
-        "40.60": "Close of voting",
-        "40.92": "Full report circulated: DIS referred back to TC or SC",
-        "40.93": "Full report circulated: decision for new DIS ballot",
-        "40.98": "Project deleted",
-        "40.99": "Full report circulated: DIS approved for registration as FDIS",
-        "50.00": "Final text received or FDIS registered for formal approval",
-        "50.20": "Proof sent to secretariat or FDIS ballot initiated: 8 weeks",
-        "50.60": "Close of voting. Proof returned by secretariat",
-        "50.92": "FDIS or proof referred back to TC or SC",
-        "50.98": "Project deleted",
-        "50.99": "FDIS or proof approved for publication",
-        "60.00": "International Standard under publication",
-        "60.60": "International Standard published",
-        "90.20": "International Standard under systematic review",
-        "90.60": "Close of review",
-        "90.92": "International Standard to be revised",
-        "90.93": "International Standard confirmed",
-        "90.99": "Withdrawal of International Standard proposed by TC or SC",
-        "95.20": "Withdrawal ballot initiated",
-        "95.60": "Close of voting",
-        "95.92": "Decision not to withdraw International Standard",
-        "95.99": "Withdrawal of International Standard",
-    }
-)
-
-
-def is_valid_stage(code: str) -> bool:
-    return isinstance(code, str) and code in STAGE_NAMES
 
 
 @dataclass(frozen=True)
@@ -351,140 +295,3 @@ def decision(ballot_type: BallotType, deliverable: Deliverable, approved: bool |
         outcome = "approved" if approved else "not approved"
         raise StageError(f"Decision {code} is not allowed: the ballot was {outcome}. Allowed: {allowed}")
     raise StageError(f"Decision {code} is not a decision after a {bt.value} ballot. Allowed: {allowed}")
-
-
-# --- document names -------------------------------------------------------------------------
-
-_STAGE_RE = re.compile(r"^\s*([0-9]{2})\.([0-9]{2})\s*$")
-_AMD_RE = re.compile(
-    r"^(?P<base>.+?)\s*/\s*(?:(?:PWI|NP|AWI|WD|CD|PRF)\s+)?(?:FD|D)?"
-    r"(?P<kind>amd|cor)\s*(?P<num>[0-9]+)(?:\.[0-9]+)?(?::(?P<year>[0-9]{4}))?\s*$",
-    re.IGNORECASE,
-)
-_NUMBER_RE = re.compile(r"^(?P<num>[0-9][0-9A-Za-z\-]*)(?:\.(?P<iter>[0-9]+))?(?::(?P<year>[0-9]{4}))?(?P<rest>.*)$")
-# Words a reference may already carry from an earlier stage; they are replaced, not repeated.
-_STAGE_WORDS = frozenset(
-    {
-        "PWI",
-        "NP",
-        "NWIP",
-        "AWI",
-        "WD",
-        "CD",
-        "DIS",
-        "FDIS",
-        "PRF",
-        "IS",
-        "DTS",
-        "DTR",
-        "DPAS",
-        "FDTS",
-        "FDTR",
-        "FDPAS",
-        "TS",
-        "TR",
-        "PAS",
-    }
-)
-_KINDS = {Deliverable.TS: "TS", Deliverable.TR: "TR", Deliverable.PAS: "PAS"}
-
-
-def _phase(stage: str) -> str | None:
-    """The document's phase for naming: PWI, NP, AWI, WD, CD, DIS, FDIS, PRF or PUB."""
-    m = _STAGE_RE.match(stage or "")
-    if not m:
-        return None
-    major, minor = int(m.group(1)), int(m.group(2))
-    if major < 10:
-        return "PWI"
-    if major < 20:
-        # An approved new project is an approved work item (pubid-iso: AWI = 10.99 and 20.00).
-        return "AWI" if minor == 99 else "NP"
-    if major < 30:
-        return "AWI" if minor == 0 else "WD"
-    if major < 40:
-        return "CD"
-    if major < 50:
-        return "DIS"
-    if major < 60:
-        return "FDIS"
-    if major == 60 and minor < 60:
-        return "PRF"
-    return "PUB"
-
-
-def _suffix(phase: str, iteration: int) -> str:
-    return f".{iteration}" if iteration > 1 and phase in {"WD", "CD", "DIS", "FDIS"} else ""
-
-
-def _amendment_name(
-    reference: str, deliverable: Deliverable, phase: str, iteration: int, year: int | None
-) -> str | None:
-    m = _AMD_RE.match(reference)
-    if not m:
-        return None
-    base = m.group("base").strip()
-    kind = "Amd" if deliverable == Deliverable.AMD else "Cor"
-    num = m.group("num")
-    it = _suffix(phase, iteration)
-    if phase == "DIS":
-        return f"{base}/D{kind} {num}{it}"
-    if phase == "FDIS":
-        return f"{base}/FD{kind} {num}{it}"
-    if phase == "PUB":
-        y = year if year is not None else m.group("year")
-        return f"{base}/{kind} {num}" + (f":{y}" if y else "")
-    return f"{base}/{phase} {kind} {num}{it}"
-
-
-def document_name(
-    reference: str,
-    deliverable: Deliverable,
-    stage: str,
-    iteration: int = 1,
-    year: int | None = None,
-) -> str:
-    """The name a draft carries at `stage`, e.g. ISO/CD TS 19387.2; never raises."""
-    try:
-        return _document_name(reference, Deliverable(deliverable), stage, iteration, year)
-    except (ValueError, TypeError, AttributeError, IndexError):
-        # A display name must never break a page or a report.
-        return reference if isinstance(reference, str) else str(reference)
-
-
-def _document_name(reference: str, deliverable: Deliverable, stage: str, iteration: int, year: int | None) -> str:
-    ref = " ".join(reference.split())
-    phase = _phase(stage)
-    if phase is None or not ref:
-        return ref
-    if deliverable in (Deliverable.AMD, Deliverable.COR):
-        named = _amendment_name(ref, deliverable, phase, iteration, year)
-        if named is not None:
-            return named
-
-    head_end = next((i for i, ch in enumerate(ref) if ch.isascii() and ch.isdigit()), len(ref))
-    head, tail = ref[:head_end], ref[head_end:]
-    m = _NUMBER_RE.match(tail)
-    if not m:
-        return ref if phase == "PUB" else f"{ref} ({phase})"
-    words = [w for w in re.split(r"[/\s]+", head) if w]
-    org = "/".join(w for w in words if w.upper() not in _STAGE_WORDS)
-    kind = _KINDS.get(deliverable, "")
-    num = m.group("num")
-    rest = m.group("rest")
-    # ISO/DIS 11367 but ISO/IEC DIS 27001: a joint publisher is followed by a space.
-    lead = (f"{org} " if "/" in org else f"{org}/") if org else ""
-
-    if phase == "PUB":
-        y = year if year is not None else m.group("year")
-        dated = f"{num}:{y}" if y else num
-        if kind:
-            return f"{lead}{kind} {dated}{rest}"
-        return f"{org} {dated}{rest}" if org else f"{dated}{rest}"
-
-    it = _suffix(phase, iteration)
-    if kind and phase in {"DIS", "FDIS"}:
-        # TS, TR and PAS drafts are named DTS, DTR, DPAS at the ballot stages.
-        return f"{lead}D{kind} {num}{it}{rest}"
-    kind_part = f" {kind}" if kind else ""
-    return f"{lead}{phase}{kind_part} {num}{it}{rest}"

@@ -147,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"! Redis at 127.0.0.1:6379 is not usable ({redis_problem}): dispatch is skipped")
         world = None
         if not pg_problem:
-            from services import migrate
-            from services.db import Database
+            from services.platform import migrate
+            from services.platform.db import Database
             from tests.bench import seed
 
             migrate.upgrade(common.PG_BENCH_URL)

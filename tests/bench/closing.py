@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from schemas.tables import Ballot
 from schemas.types import utcnow
-from services import ballots
-from services.db import Database
+from services.platform.db import Database
+from services.usecases import ballots
 from tests.bench import common, seed
 from tests.bench.common import Measurement
 

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from services.db import Database
+from services.platform.db import Database
 from tests.bench import common, seed
 from tests.bench.common import Measurement
 

@@ -2,7 +2,7 @@
 
 ``python -m tests.bench.collation_child MODE N OUT [DATABASE_URL BALLOT_ID]`` prints one JSON
 line: seconds (build + save), rows, peak RSS MB, and the RSS before the build.
-MODE: ``service`` (request + ``services.collation.build``: read from the database, render, store),
+MODE: ``service`` (request + ``services.usecases.collation.build``: read from the database, render, store),
 ``naive`` (python-docx ``add_row()`` + ``cell.text``), ``raw`` (WordprocessingML streamed into the zip).
 """
 
@@ -108,14 +108,15 @@ def raw(rows: list[dict[str, Any]], out: Path) -> None:
 async def service(url: str, ballot_id: int, out: Path) -> int:
     from schemas.tables import Document
     from schemas.types import utcnow
-    from services import ballots, collation
-    from services.db import Database
+    from services.platform.db import Database
+    from services.rules.actors import COLLATION
+    from services.usecases import ballots, collation
 
     db = Database(url)
     try:
         async with db.transaction() as s:
             ballot = await ballots.get_ballot(s, ballot_id)
-            document = await collation.request(s, collation.SYSTEM, ballot, collation.COMMENT_TABLE, "clause", utcnow())
+            document = await collation.request(s, COLLATION, ballot, collation.COMMENT_TABLE, "clause", utcnow())
             document_id = document.id
         assert document_id is not None
         built = await collation.build(db, document_id)
@@ -146,7 +147,7 @@ def main() -> None:
         raw(rows, out)
         count = n
     else:
-        import services.collation  # noqa: F401 - imports before the clock
+        import services.usecases.collation  # noqa: F401 - imports before the clock
 
         before = _peak_mb()
         started = time.perf_counter()

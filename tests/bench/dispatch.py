@@ -15,8 +15,8 @@ from sqlalchemy import update
 from schemas.events import CommentsSubmitted
 from schemas.tables import Delivery
 from schemas.types import utcnow
-from services import events
-from services.db import Database
+from services.platform import events
+from services.platform.db import Database
 from tests.bench import common, seed
 from tests.bench.common import Measurement
 from tests.bench.dispatch_worker import PINGS, READY, STARTS, ping_actor

@@ -30,7 +30,7 @@ def ping_actor(broker: dramatiq.Broker, client: Any = None) -> dramatiq.Actor:  
 def main() -> None:
     import sys
 
-    from services.settings import Settings
+    from services.platform.settings import Settings
     from workers import runtime as runtime_module
 
     database_url, broker_url = sys.argv[1], sys.argv[2]

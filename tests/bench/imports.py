@@ -1,6 +1,6 @@
 """Template import: a body's filled official template (2012-03 layout, ISO styles, headings in
 the page header) of 1,000 and 5,000 rows, parsed, validated and stored by
-`services.imports.import_national` in one transaction."""
+`services.usecases.imports.import_national` in one transaction."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import asyncio
 import time
 
 from schemas.types import utcnow
-from services import imports
-from services.db import Database
+from services.platform.db import Database
+from services.usecases import imports
 from tests.bench import common, seed
 from tests.bench.common import Measurement
 from tests.docx_factory import comment_docx, row8

@@ -15,9 +15,10 @@ from schemas import api
 from schemas.enums import BallotType, Role
 from schemas.tables import ApiToken, Comment, Committee, MemberBody, Membership, Project, RoleGrant, User, Vote
 from schemas.types import utcnow
-from services import ballots
-from services.auth import ENV_ADMIN, Grant, Principal, hash_token
-from services.db import Database
+from services.platform.db import Database
+from services.platform.identity import hash_token
+from services.rules.actors import ENV_ADMIN, Grant, Principal
+from services.usecases import ballots
 
 WORDS = [
     "the",

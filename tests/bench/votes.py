@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services import migrate
-from services.db import Database
+from services.platform import migrate
+from services.platform.db import Database
 from tests.bench import anchor_app, common, seed
 from tests.bench.common import Measurement
 

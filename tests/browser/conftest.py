@@ -28,11 +28,11 @@ from sqlalchemy import text
 from schemas import api
 from schemas.enums import BallotType, Deliverable, Position, Role
 from schemas.tables import metadata
-from services import ballots, committees, projects, users, votes
-from services.auth import ENV_ADMIN
-from services.db import Database
 from services.http.app import create_app
-from services.settings import Settings
+from services.platform.db import Database
+from services.platform.settings import Settings
+from services.rules.actors import ENV_ADMIN
+from services.usecases import ballots, committees, projects, users, votes
 from tests.conftest import REQUIRE_POSTGRES, Clock
 
 CHROMIUM = os.environ.get("BALLOTDESK_TEST_CHROMIUM", "/usr/bin/chromium")

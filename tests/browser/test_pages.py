@@ -15,8 +15,8 @@ import openpyxl
 from sqlmodel import select
 
 from schemas.tables import Document
-from services import collation
-from services.db import Database
+from services.platform.db import Database
+from services.usecases import collation
 from tests.browser.conftest import PASSWORD, Site, screenshot
 from tests.docx_factory import comment_docx, row8
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from services.db import Database
+from services.platform.db import Database
 from tests.docx_factory import comment_docx, row8
 from tests.world import ADMIN, World, bearer, iso, ok
 

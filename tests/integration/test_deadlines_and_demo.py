@@ -10,9 +10,12 @@ from sqlmodel import select
 from schemas import api
 from schemas.enums import BallotType
 from schemas.tables import Ballot, Event, Project
-from services import ballots, deadlines, demo
-from services.db import Database
-from services.errors import InvalidInput
+from services.cli import demo
+from services.platform.db import Database
+from services.rules.actors import DEADLINE, DEMO
+from services.rules.errors import InvalidInput
+from services.usecases import ballots, deadlines
+from services.views import presenters
 from tests.world import ADMIN, World, iso, ok
 
 
@@ -30,7 +33,7 @@ async def test_the_sweep_closes_ballots_past_their_deadline_exactly_once(client,
     log = await ok(await client.get(f"/api/v1/events?type=ballot.closed&aggregate=ballot:{ballot_id}", headers=ADMIN))
     assert len(log["items"]) == 1
     assert log["items"][0]["payload"]["by_deadline"] is True
-    assert log["items"][0]["actor"] == ballots.SYSTEM
+    assert log["items"][0]["actor"] == DEADLINE.label
 
 
 async def test_a_ballot_with_an_opening_time_opens_by_itself(client, clock, db: Database) -> None:
@@ -64,7 +67,7 @@ async def test_the_demo_loads_once_with_a_voted_dis_and_an_open_cd(db: Database)
         assert project is not None and project.stage == "40.60"
         events = list((await session.execute(select(Event.type))).scalars())
         assert events.count("ballot.closed") == 1 and "vote.cast" in events
-        assert (await ballots.ballot_out(session, rows[1], now)).document == "ISO/CD TS 19387"
+        assert (await presenters.ballot_out(session, rows[1], now)).document == "ISO/CD TS 19387"
     first = await demo.issue_tokens(db, now)
     second = await demo.issue_tokens(db, now)
     assert len(first) == len(demo.DEMO_USERS) and {t for _, t in first}.isdisjoint({t for _, t in second})
@@ -80,7 +83,7 @@ async def test_a_ballot_cannot_be_created_closing_in_the_past(db: Database) -> N
         async with db.transaction() as session:
             await ballots.create_ballot(
                 session,
-                demo.DEMO_ADMIN,
+                DEMO,
                 api.BallotCreate(project_id=project_id, type=BallotType.WD, closes_at=datetime(2020, 1, 1, tzinfo=UTC)),
                 datetime.now(UTC),
             )

@@ -12,8 +12,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from schemas.tables import metadata
-from services import migrate
-from services.db import create_engine_for
+from services.platform import migrate
+from services.platform.db import create_engine_for
 from tests.integration.test_cli import _fresh_database
 
 

@@ -15,10 +15,10 @@ from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
 from schemas.tables import Event
-from services import config_check, logs, requestid
-from services.db import Database
 from services.http.app import create_app
-from services.settings import Settings
+from services.platform import config_check, logs, requestid
+from services.platform.db import Database
+from services.platform.settings import Settings
 from tests import processes
 from tests.world import ADMIN, World
 

@@ -29,8 +29,8 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from schemas.tables import Ballot, Delivery, Document, Event
-from services.db import Database
-from services.settings import Settings
+from services.platform.db import Database
+from services.platform.settings import Settings
 from tests import processes
 from tests.conftest import ADMIN_TOKEN, Clock
 from tests.docx_factory import comment_docx, row8

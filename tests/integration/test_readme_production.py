@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from schemas.tables import Ballot, Event
-from services.db import Database
+from services.platform.db import Database
 from tests import processes
 
 ROOT = Path(__file__).resolve().parents[2]

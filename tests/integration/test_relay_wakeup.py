@@ -16,11 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.events import CommentsSubmitted
 from schemas.types import utcnow
-from services import events
-from services.db import Database
+from services.platform import events
+from services.platform.db import Database
+from services.rules.actors import system_actor
 from workers import relay
 
 POLL = 60.0
+
+TESTER = system_actor("test")
 
 
 def _payload(n: int) -> CommentsSubmitted:
@@ -61,7 +64,7 @@ async def running(db: Database) -> AsyncIterator[Relay]:
 async def test_a_commit_in_this_process_wakes_the_relay(running: Relay, db: Database) -> None:
     for n in (1, 2):
         async with db.transaction() as session:
-            event_id = await events.record(session, _payload(n), aggregate="ballot:1", actor="test", now=utcnow())
+            event_id = await events.record(session, _payload(n), aggregate="ballot:1", actor=TESTER, now=utcnow())
         committed = time.monotonic()
         handed = await running.handed_over(event_id, timeout=5)
         assert handed - committed < 5
@@ -71,7 +74,7 @@ async def test_a_commit_in_this_process_wakes_the_relay(running: Relay, db: Data
 async def test_a_rolled_back_write_wakes_nobody_and_sends_nothing(running: Relay, db: Database) -> None:
     with pytest.raises(RuntimeError):
         async with db.transaction() as session:
-            await events.record(session, _payload(1), aggregate="ballot:1", actor="test", now=utcnow())
+            await events.record(session, _payload(1), aggregate="ballot:1", actor=TESTER, now=utcnow())
             raise RuntimeError("the use case failed")
     await asyncio.sleep(1.0)
     assert running.sent == []
@@ -86,7 +89,7 @@ async def test_a_commit_elsewhere_wakes_the_relay_through_notify(postgres_url: s
         await asyncio.sleep(0.5)
         # Committed without Database.transaction, so the in-process doorbell stays silent.
         async with AsyncSession(other.engine()) as session, session.begin():
-            event_id = await events.record(session, _payload(1), aggregate="ballot:1", actor="test", now=utcnow())
+            event_id = await events.record(session, _payload(1), aggregate="ballot:1", actor=TESTER, now=utcnow())
         committed = time.monotonic()
         handed = await r.handed_over(event_id, timeout=5)
         assert handed - committed < 5

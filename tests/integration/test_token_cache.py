@@ -15,9 +15,9 @@ from sqlalchemy import update
 
 from schemas.tables import ApiToken
 from schemas.types import utcnow
-from services.db import Database
 from services.http.app import create_app
-from services.settings import Settings
+from services.platform.db import Database
+from services.platform.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -16,10 +16,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import Table, func, select
 
 from schemas.tables import Ballot, Event, Vote, metadata
-from services import collation, migrate
-from services.db import Database
 from services.http.app import create_app
-from services.settings import Settings
+from services.platform import migrate
+from services.platform.db import Database
+from services.platform.settings import Settings
+from services.rules.actors import COLLATION
+from services.usecases import collation
 from tests import processes
 from tests.conftest import ADMIN_TOKEN, Clock
 from tests.docx_factory import comment_docx, row8
@@ -79,7 +81,7 @@ async def _build_documents(url: str, ballot_id: int) -> None:
             ballot = await session.get(Ballot, ballot_id)
             assert ballot is not None
             for kind, variant in ((collation.COMMENT_TABLE, "clause"), (collation.REPORT, "")):
-                document = await collation.request(session, "test", ballot, kind, variant, datetime.now(UTC))
+                document = await collation.request(session, COLLATION, ballot, kind, variant, datetime.now(UTC))
                 ids.append(document.id)
         for document_id in ids:
             assert document_id is not None

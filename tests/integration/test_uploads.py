@@ -14,8 +14,9 @@ import pytest
 from sqlmodel import select
 
 from schemas.tables import Document
-from services import collation
-from services.db import Database
+from services.platform.db import Database
+from services.rules.actors import COLLATION
+from services.usecases import collation
 from tests import SHARED
 from tests.docx_factory import comment_docx, many_rows, row8
 from tests.world import ADMIN, World, ok
@@ -38,7 +39,9 @@ async def build_table(db: Database, ballot_id: int, variant: str = "clause") -> 
     async with db.transaction() as session:
         ballot = await session.get(collation.Ballot, ballot_id)
         assert ballot is not None
-        document = await collation.request(session, "test", ballot, collation.COMMENT_TABLE, variant, ballot.closes_at)
+        document = await collation.request(
+            session, COLLATION, ballot, collation.COMMENT_TABLE, variant, ballot.closes_at
+        )
         assert document.id is not None
         document_id = document.id
     await collation.build(db, document_id)

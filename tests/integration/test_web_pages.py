@@ -13,10 +13,10 @@ from litestar.testing import AsyncTestClient
 
 from schemas.enums import BallotType
 from schemas.types import utcnow
-from services import demo
+from services.cli import demo
 from services.http.app import create_app
+from services.platform.settings import Settings
 from services.rules.participation import LedgerEntry, ParticipationRule, candidates
-from services.settings import Settings
 from tests.world import ADMIN, World, ok
 
 PASSWORD = "a long enough password"

@@ -20,9 +20,9 @@ import pytest
 from sqlmodel import col, func, select
 
 from schemas.tables import Delivery, Document, Event
-from services import deadlines
-from services.db import Database
-from services.settings import Settings
+from services.platform.db import Database
+from services.platform.settings import Settings
+from services.usecases import deadlines
 from tests.world import ADMIN, World, ok
 from workers.consumers import deliver
 from workers.runtime import BackgroundLoop, Runtime

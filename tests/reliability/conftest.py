@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from services.db import Database
+from services.platform.db import Database
 from tests.reliability.harness import truncate
 
 SCALE_ENV = "BALLOTDESK_RELIABILITY_SCALE"

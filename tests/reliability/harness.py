@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import text
 
 from schemas.tables import metadata
-from services.db import Database
+from services.platform.db import Database
 from tests import processes
 
 REQUIRE = os.environ.get("BALLOTDESK_REQUIRE_SERVICES") == "1"

@@ -19,8 +19,8 @@ import httpx
 from schemas import api
 from schemas.enums import Position
 from schemas.types import utcnow
-from services import votes
-from services.db import Database
+from services.platform.db import Database
+from services.usecases import votes
 from tests import processes
 from tests.bench import seed
 from tests.reliability.conftest import Figures, scaled

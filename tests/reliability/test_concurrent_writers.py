@@ -17,7 +17,7 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from services.db import Database
+from services.platform.db import Database
 from tests import processes
 from tests.bench import seed
 from tests.reliability.conftest import Figures, scaled

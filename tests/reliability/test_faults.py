@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from schemas.types import utcnow
-from services import ballots
-from services.auth import ENV_ADMIN
-from services.db import Database
+from services.platform.db import Database
+from services.rules.actors import ENV_ADMIN
+from services.usecases import ballots
 from tests import processes
 from tests.bench import seed
 from tests.reliability.conftest import Figures, scaled

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from services.settings import Settings
+from services.platform.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.reliability.conftest import Figures, scaled
 from tests.world import ADMIN, World, ok

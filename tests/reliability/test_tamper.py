@@ -22,16 +22,22 @@ from sqlmodel import col
 from schemas.events import VoteCast
 from schemas.tables import Ballot
 from schemas.types import utcnow
-from services import events, ledger, migrate, record
-from services.cli import main as cli_main
-from services.db import Database
-from services.settings import Settings
+from services.cli.main import main as cli_main
+from services.platform import events, migrate
+from services.platform.db import Database
+from services.platform.settings import Settings
+from services.rules import chain
+from services.rules.actors import Principal
+from services.usecases import ledger
+from services.views import record
 from tests.conftest import ADMIN_TOKEN
 from tests.reliability.conftest import Figures, scaled
 from tests.world import ADMIN, World, ok
 from workers import sealer
 
 # --- helpers -------------------------------------------------------------------------------------
+
+DE_DELEGATE = Principal(user_id=None, name="DE", email="de@example.org", grants=())
 
 
 @pytest.fixture
@@ -145,7 +151,7 @@ async def test_a_migrated_database_has_the_guard_too(tmp_path: Path, database_ur
                 session,
                 VoteCast(ballot_id=1, vote_id=1, body="DE", position="approve", reasons=False),
                 aggregate="ballot:1",
-                actor="DE <de@example.org>",
+                actor=DE_DELEGATE,
                 now=utcnow(),
             )
         for statement in ["DELETE FROM event", "UPDATE event SET actor = 'FR <fr@example.org>'"]:
@@ -173,7 +179,7 @@ async def test_several_sealers_at_once_chain_every_event_exactly_once(db: Any, f
                     session,
                     VoteCast(ballot_id=n, vote_id=i, body="DE", position="approve", reasons=False),
                     aggregate=f"ballot:{n}",
-                    actor="DE <de@example.org>",
+                    actor=DE_DELEGATE,
                     now=utcnow(),
                 )
 
@@ -207,7 +213,7 @@ async def test_the_sealer_loop_seals_what_is_written_while_it_runs(db: Any) -> N
                     session,
                     VoteCast(ballot_id=1, vote_id=i, body="DE", position="approve", reasons=False),
                     aggregate="ballot:1",
-                    actor="DE <de@example.org>",
+                    actor=DE_DELEGATE,
                     now=utcnow(),
                 )
         for _ in range(100):
@@ -383,11 +389,11 @@ async def test_a_closed_ballots_signed_record_checks_out_offline(
     # Re-signed by someone else's key: the content checks still find the changes.
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from services import signing
+    from services.platform import signing
 
     other = Ed25519PrivateKey.generate()
     forged = changed(flip_vote)
-    forged["signature"]["value"] = signing.sign(other, ledger.canonical(forged["record"]))
+    forged["signature"]["value"] = signing.sign(other, chain.canonical(forged["record"]))
     assert record.verify_export(forged, key["public_key"])[0].startswith("the signature does not match")
     problems = record.verify_export(forged, signing.public_pem(other))
     assert problems == ["the votes differ from the vote events"]

@@ -24,8 +24,9 @@ import docx
 import openpyxl
 
 from schemas.tables import Ballot
-from services import collation
-from services.db import Database
+from services.platform.db import Database
+from services.rules.actors import COLLATION
+from services.usecases import collation
 from tests.docx_factory import comment_docx, many_rows, read_part, rezip, row8
 from tests.reliability.conftest import Figures
 from tests.world import ADMIN, World, ok
@@ -183,7 +184,7 @@ async def test_control_characters_in_text_are_stored_or_refused_and_every_export
     async with db.transaction() as session:
         ballot = await session.get(Ballot, ballot_id)
         assert ballot is not None
-        document = await collation.request(session, "test", ballot, collation.COMMENT_TABLE, "clause", clock.now)
+        document = await collation.request(session, COLLATION, ballot, collation.COMMENT_TABLE, "clause", clock.now)
         document_id = document.id
     assert document_id is not None
     await collation.build(db, document_id)

@@ -8,22 +8,26 @@ from itertools import pairwise
 
 import pytest
 
-from services.collation import _by_clause
+from schemas.comments import CompiledRow
 from services.rules.clauses import comment_order_key
+from services.usecases.collation import _by_clause
 
 CLAUSES = ["", None, "General", "Foreword", "4", "4.1", "4.10", "4.2", "5.3.2", "Annex A", "A.2", "Bibliography", "—"]
 LINES = ["", None, "1", "2", "10", "17-19", "l. 5", "page 3"]
 BODIES = ["DE", "FR", "GB", "JP", "US", "**"]
 
 
-def _rows(rng: random.Random, n: int) -> list[tuple[str | None, ...]]:
-    # (body, reference, line, clause, ...): the layout of `collation.table_rows`. Few distinct
-    # clauses, lines and bodies, so many rows tie up to the reference.
+def _row(body: str, reference: str, line: str | None, clause: str | None) -> CompiledRow:
+    return CompiledRow(body, reference, line, clause, "", "te", "", "", "", "", None)  # type: ignore[arg-type]
+
+
+def _rows(rng: random.Random, n: int) -> list[CompiledRow]:
+    # Few distinct clauses, lines and bodies, so many rows tie up to the reference.
     rows = []
     for i in range(n):
         body = rng.choice(BODIES)
         reference = f"{body}-{rng.randint(1, 120)}" if rng.random() < 0.9 else f"{body}-{i:03d}x"
-        rows.append((body, reference, rng.choice(LINES), rng.choice(CLAUSES), "", "te"))
+        rows.append(_row(body, reference, rng.choice(LINES), rng.choice(CLAUSES)))
     return rows
 
 
@@ -38,5 +42,5 @@ def test_the_lazy_sort_gives_the_order_of_the_whole_key(seed: int) -> None:
 
 
 def test_references_of_one_clause_line_and_body_sort_naturally() -> None:
-    rows = [("DE", ref, "7", "5.1", "", "te") for ref in ("DE-10", "DE-9", "DE-100", "DE-1")]
+    rows = [_row("DE", ref, "7", "5.1") for ref in ("DE-10", "DE-9", "DE-100", "DE-1")]
     assert [r[1] for r in _by_clause(rows)] == ["DE-1", "DE-9", "DE-10", "DE-100"]

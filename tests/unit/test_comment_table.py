@@ -19,13 +19,10 @@ from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import Length
 
-from services.documents.comment_table import (
-    COLUMN_HEADINGS,
-    ROWS_PER_TABLE,
-    TableInfo,
-    TableRow,
-    write_comment_table,
-)
+from services.documents.comment_table import ROWS_PER_TABLE, write_comment_table
+from services.documents.table_frame import TableInfo
+from services.documents.table_rows import TableRow
+from services.documents.table_vocabulary import COLUMN_HEADINGS
 from tests import SHARED
 
 INFO = TableInfo(

@@ -17,12 +17,12 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.cli import parser
+from services.cli.main import parser
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 KUBERNETES_VERSION = "1.30.0"
-SETTINGS_SOURCE = ROOT / "services" / "settings.py"
+SETTINGS_SOURCE = ROOT / "services" / "platform" / "settings.py"
 
 
 def _manifests() -> list[tuple[str, dict[str, Any]]]:

@@ -3,14 +3,13 @@ from __future__ import annotations
 import pytest
 
 from schemas.enums import BallotType, Deliverable
+from services.rules.draft_names import document_name
+from services.rules.stage_codes import STAGE_NAMES, is_valid_stage
 from services.rules.stages import (
-    STAGE_NAMES,
     Decision,
     StageError,
     allowed_decisions,
     decision,
-    document_name,
-    is_valid_stage,
     stage_on_close,
     stage_on_open,
 )

@@ -1,0 +1,1 @@
+"""The composition root: the `ballotdesk` command wires settings, database, faces and workers."""

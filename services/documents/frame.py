@@ -1,0 +1,51 @@
+"""Page furniture both generated documents share: "page X of Y" fields, python-docx's template extras dropped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+__all__ = ["add_page_of_pages", "drop_template_extras"]
+
+
+def _field(paragraph: Any, instruction: str) -> None:
+    """A complex field (``PAGE``, ``NUMPAGES``) with a placeholder result; Word fills it in on layout."""
+
+    def fld_char(kind: str) -> None:
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind)
+        paragraph.add_run()._r.append(el)
+
+    fld_char("begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    paragraph.add_run()._r.append(instr)
+    fld_char("separate")
+    paragraph.add_run("1")
+    fld_char("end")
+
+
+def add_page_of_pages(paragraph: Any) -> None:
+    """Append "page X of Y" (PAGE and NUMPAGES fields) to a python-docx paragraph."""
+    paragraph.add_run("page ")
+    _field(paragraph, "PAGE")
+    paragraph.add_run(" of ")
+    _field(paragraph, "NUMPAGES")
+
+
+def drop_template_extras(doc: Any) -> None:
+    """Remove what python-docx's default template carries but our documents do not need: its
+    thumbnail picture (a preview of the template, not of our document), the customXml item and
+    the 440 kB stylesWithEffects copy of the styles."""
+    pkg_rels = doc.part.package.rels
+    for r_id, rel in list(pkg_rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            del pkg_rels[r_id]
+    drop = {RT.CUSTOM_XML, "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"}
+    for r_id, rel in list(doc.part.rels.items()):
+        if rel.reltype in drop:
+            doc.part.drop_rel(r_id)

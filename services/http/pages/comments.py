@@ -1,0 +1,191 @@
+"""The convenor's comment list: filters, observations and dispositions, downloads and the upload
+of a table with the observations filled in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from litestar import Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import Parameter, QueryParameter
+from litestar.response import Redirect, Template
+
+from schemas import api
+from schemas.tables import Document
+from services.http import downloads
+from services.http.downloads import UPLOAD_LIMIT
+from services.http.pages.common import WebRequest, convert, field_errors, flash, now, page, read, redirect, run, text
+from services.rules.actors import Principal
+from services.rules.errors import DomainError
+from services.usecases import collation, comments, imports
+from services.views import comments as comment_views
+
+
+def _filters(order: str, clause: str, type_: str, member: str) -> dict[str, str]:
+    return {k: v for k, v in {"order": order, "clause": clause, "type": type_, "body": member}.items() if v}
+
+
+async def render_comments(
+    request: WebRequest,
+    viewer: Principal,
+    ballot_id: int,
+    filters: dict[str, str],
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    problems: list[dict[str, Any]] | None = None,
+    typed: dict[str, dict[str, str]] | None = None,
+) -> Template:
+    order = filters.get("order", "clause")
+    view = await read(
+        request,
+        lambda s: comment_views.read_comments(
+            s, viewer, ballot_id, order, filters.get("clause", ""), filters.get("type", ""), filters.get("body", "")
+        ),
+    )
+    return page(
+        request,
+        "comments.html",
+        viewer,
+        status,
+        v=view,
+        filters=filters,
+        order=order,
+        query=urlencode(filters),
+        errors=errors or {},
+        problems=problems or [],
+        typed=typed or {},
+    )
+
+
+@get("/ballots/{ballot_id:int}/comments", name="ballot_comments")
+async def comment_list(
+    request: WebRequest,
+    viewer: Principal,
+    ballot_id: int,
+    order: Literal["clause", "member"] = "clause",
+    clause: Annotated[str, Parameter(max_length=200)] = "",
+    type: Literal["", "ge", "te", "ed"] = "",
+    member: Annotated[str, QueryParameter(name="body", max_length=40)] = "",
+) -> Template:
+    return await render_comments(request, viewer, ballot_id, _filters(order, clause, type, member))
+
+
+@post("/ballots/{ballot_id:int}/observations/{reference:str}")
+async def record_observation(
+    request: WebRequest, viewer: Principal, ballot_id: int, reference: str
+) -> Template | Redirect:
+    form = await request.form()
+    filters = {k: text(form, f"f_{k}") for k in ("order", "clause", "type", "body") if text(form, f"f_{k}")}
+    typed = {"observation": text(form, "observation"), "disposition": text(form, "disposition")}
+    try:
+        data = convert(
+            {"observation": typed["observation"].strip(), "disposition": typed["disposition"] or None},
+            api.ObservationPut,
+            prefix=f"{reference}-",
+            hints={"disposition": "Choose one of the dispositions offered."},
+        )
+        await run(request, lambda s: comments.record_observation(s, viewer, ballot_id, reference, data, now(request)))
+    except DomainError as exc:
+        errors = {f"{reference}-observation" if k == "form" else k: m for k, m in field_errors(exc).items()}
+        return await render_comments(
+            request, viewer, ballot_id, filters, status=exc.status, errors=errors, typed={reference: typed}
+        )
+    flash(request, f"The observation on {reference} is saved.")
+    return redirect(f"/ballots/{ballot_id}/comments?{urlencode(filters)}#c-{reference}")
+
+
+@post("/ballots/{ballot_id:int}/observations/upload", request_max_body_size=UPLOAD_LIMIT)
+async def upload_observations(request: WebRequest, viewer: Principal, ballot_id: int) -> Template | Redirect:
+    form = await request.form()
+    upload = form.get("file")
+    content = await upload.read() if isinstance(upload, UploadFile) else b""
+    filename = upload.filename if isinstance(upload, UploadFile) and upload.filename else "upload.docx"
+    if not content:
+        return await render_comments(
+            request,
+            viewer,
+            ballot_id,
+            {},
+            status=422,
+            errors={"file": "Choose the comment table with the observations."},
+        )
+    try:
+        updated = await run(
+            request, lambda s: imports.import_observations(s, viewer, ballot_id, content, filename, now(request))
+        )
+    except DomainError as exc:
+        problems = exc.extra.get("problems")
+        return await render_comments(
+            request,
+            viewer,
+            ballot_id,
+            {},
+            status=exc.status if exc.status != 400 else 422,
+            errors={"file": exc.detail},
+            problems=problems if isinstance(problems, list) else [],
+        )
+    flash(request, f"{len(updated)} observation{'s' if len(updated) != 1 else ''} recorded from {filename}.")
+    return redirect(f"/ballots/{ballot_id}/comments")
+
+
+# --- downloads --------------------------------------------------------------------------------
+
+
+async def _document(request: WebRequest, viewer: Principal, ballot_id: int, document: Document) -> Response[Any]:
+    if document.status == "ready" and document.content is not None:
+        return downloads.attachment(document.content, document.filename, downloads.DOCX)
+    # Built by a worker in a moment; the page asks again by itself (no script needed).
+    template = page(
+        request,
+        "building.html",
+        viewer,
+        202,
+        ballot_id=ballot_id,
+        failed=document.status == "failed",
+        error=document.error,
+    )
+    template.headers["Refresh"] = "3"
+    return template
+
+
+@get("/ballots/{ballot_id:int}/files/comment-table.docx", opt={"writes": True})
+async def comment_table(
+    request: WebRequest, viewer: Principal, ballot_id: int, order: Literal["clause", "member"] = "clause"
+) -> Response[Any]:
+    document = await run(request, lambda s: collation.comment_table(s, viewer, ballot_id, order, now(request)))
+    return await _document(request, viewer, ballot_id, document)
+
+
+@get("/ballots/{ballot_id:int}/files/report.docx", opt={"writes": True})
+async def report(request: WebRequest, viewer: Principal, ballot_id: int) -> Response[Any]:
+    document = await run(request, lambda s: collation.report(s, viewer, ballot_id, now(request)))
+    return await _document(request, viewer, ballot_id, document)
+
+
+@get("/ballots/{ballot_id:int}/files/comments.csv")
+async def comments_csv(
+    request: WebRequest, viewer: Principal, ballot_id: int, order: Literal["clause", "member"] = "clause"
+) -> Response[bytes]:
+    rows = await run(request, lambda s: collation.downloadable_rows(s, viewer, ballot_id, order))
+    return await downloads.comments_sheet(rows, ballot_id, "csv")
+
+
+@get("/ballots/{ballot_id:int}/files/comments.xlsx")
+async def comments_xlsx(
+    request: WebRequest, viewer: Principal, ballot_id: int, order: Literal["clause", "member"] = "clause"
+) -> Response[bytes]:
+    rows = await run(request, lambda s: collation.downloadable_rows(s, viewer, ballot_id, order))
+    return await downloads.comments_sheet(rows, ballot_id, "xlsx")
+
+
+HANDLERS: list[Any] = [
+    comment_list,
+    record_observation,
+    upload_observations,
+    comment_table,
+    report,
+    comments_csv,
+    comments_xlsx,
+]

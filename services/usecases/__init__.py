@@ -1,0 +1,1 @@
+"""Use cases: one function, one transaction, its events in it. Authorisation is checked here."""

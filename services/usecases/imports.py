@@ -1,0 +1,182 @@
+"""Word files coming in: a body's filled template, a compiled table, the convenor's observations.
+
+Every import is all-or-nothing: the file is parsed and checked first, and only a clean file is
+written, in one transaction with its events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from schemas.comments import fields_of
+from schemas.enums import Role
+from schemas.events import CommentsImported, ObservationsImported
+from schemas.tables import Comment, MemberBody
+from services.documents import reader
+from services.documents.safety import UploadRejected
+from services.platform import events
+from services.rules.actors import Principal, require_body, require_committee_officer, require_secretary
+from services.rules.errors import InvalidInput, UnsupportedUpload
+from services.usecases import ballots, comments, committees
+
+MAX_PARTY = 40
+
+
+async def aliases(session: AsyncSession) -> dict[str, str]:
+    """Codes and acronyms → codes, as national bodies write them in the MB/NC column."""
+    found: dict[str, str] = {}
+    for body in (await session.execute(select(MemberBody))).scalars():
+        found[body.code.upper()] = body.code
+        found.setdefault(body.acronym.upper(), body.code)
+    return found
+
+
+def _problems(problems: Sequence[reader.RowProblem], what: str) -> InvalidInput:
+    listed = [{"row": p.row, "message": p.message} for p in problems]
+    first = problems[0]
+    where = f"row {first.row}: " if first.row else ""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return InvalidInput(f"{what} was not imported: {where}{first.message}{more}", problems=listed)
+
+
+async def _parse(function: object, *args: object) -> tuple[list[reader.CommentRow], list[reader.RowProblem]]:
+    try:
+        return await asyncio.to_thread(function, *args)  # type: ignore[arg-type]
+    except UploadRejected as exc:
+        raise UnsupportedUpload(str(exc)) from exc
+
+
+def _new(row: reader.CommentRow, reference: str = "") -> comments.NewComment:
+    return comments.NewComment(**fields_of(row), reference=reference)
+
+
+async def import_national(
+    session: AsyncSession, principal: Principal, ballot_id: int, body: str, data: bytes, now: datetime
+) -> tuple[list[Comment], bool]:
+    """A body's filled commenting template replaces its comment set (SPEC §4.3)."""
+    await ballots.get_ballot(session, ballot_id)
+    require_body(principal, body, Role.DELEGATE, Role.COMMENTER)
+    rows, problems = await _parse(reader.parse_national_comments, data, body, await aliases(session))
+    if problems:
+        raise _problems(problems, "The file")
+    if not rows:
+        raise InvalidInput("The file holds no comments.")
+    # The body's own numbering is kept as the original reference; observations are ours to write.
+    new = [replace(_new(r), observation="", disposition=None) for r in rows]
+    return await comments.replace_comments(session, principal, ballot_id, body, new, now)
+
+
+async def import_compiled(
+    session: AsyncSession, principal: Principal, ballot_id: int, data: bytes, filename: str, now: datetime
+) -> tuple[int, list[reader.RowProblem]]:
+    """A compiled table made elsewhere: every body's rows, with their references (SPEC §4.4).
+
+    Tolerant: rows with nothing in them are skipped and reported; a row whose body cannot be
+    told (an MB cell of `-009`) is kept under its reference with an empty body code.
+    """
+    ballot = await ballots.get_ballot(session, ballot_id)
+    require_secretary(principal, await committees.chain(session, ballot.committee_id))
+    rows, skipped = await _parse(reader.parse_compiled_table, data, await aliases(session))
+    if not rows:
+        raise _problems(skipped, "The compiled table") if skipped else InvalidInput("The table holds no comments.")
+    too_long = [r for r in rows if len(r.body) > MAX_PARTY]
+    if too_long:
+        raise InvalidInput(f"Row {too_long[0].row}: the MB/NC value is longer than {MAX_PARTY} characters.")
+    by_body: dict[str, list[reader.CommentRow]] = {}
+    for r in rows:
+        by_body.setdefault(r.body, []).append(r)
+    taken = set(
+        (
+            await session.execute(
+                select(Comment.reference).where(
+                    Comment.ballot_id == ballot_id,
+                    col(Comment.superseded).is_(False),
+                    col(Comment.body).not_in(list(by_body)),
+                )
+            )
+        ).scalars()
+    )
+    counts = [r.original_reference for r in rows if r.original_reference]
+    total = 0
+    for body, body_rows in by_body.items():
+        new: list[comments.NewComment] = []
+        for r in body_rows:
+            keep = (
+                r.original_reference and counts.count(r.original_reference) == 1 and r.original_reference not in taken
+            )
+            fallback = "" if body else f"?-{len(new) + 1:03d}"
+            new.append(_new(r, r.original_reference if keep else fallback))
+        _, _, references = await comments.write_set(session, ballot_id, body, new, principal.label, now)
+        taken.update(references)
+        total += len(references)
+    await events.record(
+        session,
+        CommentsImported(ballot_id=ballot_id, count=total, bodies=sorted(by_body), filename=filename[:200]),
+        aggregate=f"ballot:{ballot_id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+    )
+    return total, skipped
+
+
+async def import_observations(
+    session: AsyncSession, principal: Principal, ballot_id: int, data: bytes, filename: str, now: datetime
+) -> list[Comment]:
+    """Observations filled into a compiled table (ours or another's), matched by reference."""
+    ballot = await ballots.get_ballot(session, ballot_id)
+    require_committee_officer(principal, await committees.chain(session, ballot.committee_id))
+    rows, problems = await _parse(reader.parse_compiled_table, data, await aliases(session))
+    if problems:
+        raise _problems(problems, "The table")
+    current = list(
+        (
+            await session.execute(
+                select(Comment).where(Comment.ballot_id == ballot_id, col(Comment.superseded).is_(False))
+            )
+        ).scalars()
+    )
+    by_ref = {c.reference: c for c in current}
+    by_original: dict[str, Comment] = {}
+    for c in current:
+        if c.original_reference:
+            by_original.setdefault(c.original_reference, c)
+    unmatched: list[reader.RowProblem] = []
+    updates: list[tuple[Comment, reader.CommentRow]] = []
+    for r in rows:
+        if not (r.observation or r.disposition):
+            continue
+        target = by_ref.get(r.original_reference) or by_original.get(r.original_reference)
+        if target is None:
+            shown = r.original_reference or "(no reference)"
+            unmatched.append(reader.RowProblem(r.row, f"there is no comment {shown} on this ballot."))
+        else:
+            updates.append((target, r))
+    if unmatched:
+        raise _problems(unmatched, "The table")
+    for target, r in updates:
+        target.observation = r.observation
+        target.disposition = r.disposition
+        target.observed_at = now
+        session.add(target)
+    # One event for the whole file: it names every comment it changed.
+    await events.record(
+        session,
+        ObservationsImported(
+            ballot_id=ballot_id,
+            count=len(updates),
+            references=[t.reference for t, _ in updates],
+            filename=filename[:200],
+        ),
+        aggregate=f"ballot:{ballot_id}",
+        actor=principal,
+        now=now,
+        committee_id=ballot.committee_id,
+    )
+    return [t for t, _ in updates]

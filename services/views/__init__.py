@@ -1,0 +1,1 @@
+"""Read models: what a page or a list shows, gathered in joined queries inside a read scope."""

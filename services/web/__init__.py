@@ -1,5 +1,0 @@
-"""The web interface: server-rendered pages for delegates, secretaries, convenors and observers.
-
-Every page handler parses its form, calls one use case of `services/` (the same ones the JSON API
-calls) and renders a template; no rule is implemented here twice.
-"""
