@@ -24,7 +24,21 @@ from schemas.enums import (
     RulebookName,
 )
 
-Short = Annotated[str, Meta(min_length=1, max_length=200)]
+# Titles, names, references, clause and line: one line of text. A CR/LF in a title once went into
+# e-mail subjects and text logs; no control character is taken where one line is meant.
+ONE_LINE = r"^[^\x00-\x1f\x7f\u2028\u2029]*$"
+
+
+def one_line(max_length: int, min_length: int = 0) -> Meta:
+    return Meta(min_length=min_length, max_length=max_length, pattern=ONE_LINE)
+
+
+def breaks_one_line(validation_message: str) -> bool:
+    """Whether msgspec's message is about ONE_LINE (it quotes the pattern as Python would)."""
+    return repr(ONE_LINE) in validation_message
+
+
+Short = Annotated[str, one_line(200, 1)]
 Code = Annotated[str, Meta(min_length=2, max_length=8, pattern=r"^([A-Z]{2,8}|\*\*)$")]
 Stage = Annotated[str, Meta(pattern=r"^\d{2}\.\d{2}$")]
 Text = Annotated[str, Meta(max_length=comment_fields.MAX_TEXT)]
@@ -38,7 +52,7 @@ class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class MemberBodyCreate(Request):
     code: Code
-    acronym: Annotated[str, Meta(min_length=1, max_length=32)]
+    acronym: Annotated[str, one_line(32, 1)]
     name: Short
 
 
@@ -49,8 +63,8 @@ class MemberBodyOut(msgspec.Struct):
 
 
 class CommitteeCreate(Request):
-    reference: Annotated[str, Meta(min_length=3, max_length=100)]
-    title: Annotated[str, Meta(min_length=1, max_length=300)]
+    reference: Annotated[str, one_line(100, 3)]
+    title: Annotated[str, one_line(300, 1)]
     parent_id: int | None = None
     secretariat: Code | None = None
 
@@ -84,15 +98,15 @@ class MembershipPut(Request):
 
 
 class LiaisonPut(Request):
-    code: Annotated[str, Meta(min_length=1, max_length=40)]
+    code: Annotated[str, one_line(40, 1)]
     category: LiaisonCategory
-    name: Annotated[str, Meta(max_length=300)] = ""
+    name: Annotated[str, one_line(300)] = ""
 
 
 class ProjectCreate(Request):
     committee_id: int
-    reference: Annotated[str, Meta(min_length=3, max_length=100)]
-    title: Annotated[str, Meta(min_length=1, max_length=500)]
+    reference: Annotated[str, one_line(100, 3)]
+    title: Annotated[str, one_line(500, 1)]
     deliverable: Deliverable
     stage: Stage
     published_year: Annotated[int, Meta(ge=1947, le=2100)] | None = None
@@ -164,7 +178,7 @@ class UserOut(msgspec.Struct):
 
 
 class TokenCreate(Request):
-    label: Annotated[str, Meta(max_length=100)] = ""
+    label: Annotated[str, one_line(100)] = ""
 
 
 class TokenOut(msgspec.Struct):
@@ -226,7 +240,7 @@ class BallotOut(msgspec.Struct):
 
 
 class Expert(Request):
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    name: Annotated[str, one_line(200, 1)]
     email: Email | None = None
 
 
@@ -254,9 +268,9 @@ class VoteOut(msgspec.Struct):
 
 class CommentIn(Request):
     comment: Annotated[str, Meta(min_length=1, max_length=comment_fields.MAX_TEXT)]
-    line: Annotated[str, Meta(max_length=comment_fields.MAX_LINE)] = ""
-    clause: Annotated[str, Meta(max_length=comment_fields.MAX_CLAUSE)] = ""
-    element: Annotated[str, Meta(max_length=comment_fields.MAX_ELEMENT)] = ""
+    line: Annotated[str, one_line(comment_fields.MAX_LINE)] = ""
+    clause: Annotated[str, one_line(comment_fields.MAX_CLAUSE)] = ""
+    element: Annotated[str, one_line(comment_fields.MAX_ELEMENT)] = ""
     type: CommentType | None = None
     proposed_change: Text = ""
 

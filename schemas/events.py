@@ -210,10 +210,12 @@ class CommentsImported(Payload):
     """A compiled table made elsewhere (e.g. ISO's collation tool) imported by the secretariat."""
 
     type = "comments.imported"
+    version = 2  # 2: `replaced`
     ballot_id: int
     count: int
     bodies: list[str]
     filename: str
+    replaced: list[str] = []  # bodies whose earlier imported set this import replaced
 
 
 class ObservationsImported(Payload):

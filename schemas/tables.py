@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -162,6 +163,8 @@ class Comment(SQLModel, table=True):
     original_reference: str = Field(default="", max_length=C.MAX_REFERENCE)
     set_version: int = 1
     superseded: bool = False
+    # Brought by a compiled-table import, not submitted by the body: an import replaces only these.
+    imported: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     line: str = Field(default="", max_length=C.MAX_LINE)
     clause: str = Field(default="", max_length=C.MAX_CLAUSE)
     element: str = Field(default="", max_length=C.MAX_ELEMENT)

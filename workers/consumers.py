@@ -112,6 +112,9 @@ async def _deliver(ctx: Context, consumer: str, event_id: int) -> None:
             requestid.current.set(event.request_id)
             await handler(ctx, session, event)
         log.info("%s handled event %s (%s)", consumer, event_id, event.type)
+    except mail.Unsendable as exc:
+        # Retrying would fail the same way for ever: recorded once, and the delivery is done.
+        await _record_mail_failure(ctx, event_id, str(exc), final=True)
     except mail.MailError as exc:
         await _record_mail_failure(ctx, event_id, str(exc))
         raise
@@ -134,8 +137,10 @@ async def _build(ctx: Context, event_id: int) -> None:
     log.info("builder handled event %s: document %s", event_id, document_id)
 
 
-async def _record_mail_failure(ctx: Context, event_id: int, error: str) -> None:
+async def _record_mail_failure(ctx: Context, event_id: int, error: str, *, final: bool = False) -> None:
     async with ctx.db.transaction() as session:
+        if final and not await _claim(session, event_id, "mailer", utcnow()):
+            return  # another delivery of the same message recorded it
         event = await session.get(Event, event_id)
         delivery = await session.get(Delivery, (event_id, "mailer"))
         if event is None:

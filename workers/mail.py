@@ -14,11 +14,34 @@ log = logging.getLogger("ballotdesk.mail")
 
 
 class MailError(Exception):
-    pass
+    """The server could not take the mail now: it is sent again later."""
+
+
+class Unsendable(MailError):
+    """A mail no server will ever take (a header the e-mail library refuses): recorded once as
+    failed, and not sent again."""
+
+
+def _messages(sender: str, mails: list[Mail]) -> list[EmailMessage]:
+    """The messages, headers built by the e-mail library alone (it refuses CR/LF in a header)."""
+    built = []
+    try:
+        for m in mails:
+            message = EmailMessage()
+            message["From"] = sender
+            message["To"] = m.to
+            message["Subject"] = m.subject
+            message.set_content(m.body)
+            built.append(message)
+    except (ValueError, TypeError) as exc:
+        raise Unsendable(f"{type(exc).__name__}: {exc}") from exc
+    return built
 
 
 def send(smtp_url: str, sender: str, mails: list[Mail], timeout: float = 15.0) -> str:
-    """Send every mail; returns the transport used. Raises MailError when the server fails."""
+    """Send every mail; returns the transport used. Raises MailError when the server fails, and
+    Unsendable when a mail cannot be written at all."""
+    messages = _messages(sender, mails)
     if not smtp_url:
         for m in mails:
             log.info("e-mail (no SMTP configured) to=%s subject=%s", m.to, m.subject)
@@ -37,12 +60,7 @@ def send(smtp_url: str, sender: str, mails: list[Mail], timeout: float = 15.0) -
         with client:
             if url.username:
                 client.login(unquote(url.username), unquote(url.password or ""))
-            for m in mails:
-                message = EmailMessage()
-                message["From"] = sender
-                message["To"] = m.to
-                message["Subject"] = m.subject
-                message.set_content(m.body)
+            for message in messages:
                 client.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(f"{type(exc).__name__}: {exc}") from exc

@@ -27,6 +27,7 @@ from services.http.api.record import ballot_record, signing_key
 from services.http.api.users import UserController
 from services.http.pages.router import template_config, web_handlers
 from services.http.problems import EXCEPTION_HANDLERS
+from services.http.scopes import api_bodies_are_json
 from services.platform.db import Database
 from services.platform.settings import Settings
 
@@ -75,6 +76,7 @@ def create_app(
             "idem": Provide(provide_idempotency),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[api_bodies_are_json],
         template_config=template_config(),
         middleware=[observe],
         state=State({"settings": settings, "db": database, "clock": clock}),

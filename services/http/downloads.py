@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from typing import Literal
+from urllib.parse import quote
 
 from litestar import Response
 
@@ -14,13 +16,21 @@ from services.documents.safety import MAX_UPLOAD_BYTES
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # litestar adds the charset to text types
+_NOT_PLAIN = re.compile(r"[^A-Za-z0-9._-]")
 # Multipart framing around the file.
 UPLOAD_LIMIT = MAX_UPLOAD_BYTES + 64_000
 
 
+def content_disposition(filename: str) -> str:
+    """RFC 6266: the name in UTF-8 (`filename*`, percent-encoded, so nothing in it is header
+    syntax) and a plain-ASCII fallback for clients that read only `filename`."""
+    fallback = _NOT_PLAIN.sub("_", filename) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def attachment(content: bytes, filename: str, media_type: str, checksum: str = "") -> Response[bytes]:
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {"Content-Disposition": content_disposition(filename)}
     if checksum:
         headers["ETag"] = f'"{checksum}"'
     return Response(content, media_type=media_type, headers=headers)

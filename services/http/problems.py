@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from schemas.api import breaks_one_line
 from services.rules.errors import DomainError
 
 log = logging.getLogger("ballotdesk.http")
@@ -35,6 +36,8 @@ def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> 
         if key == "data" and (not message or message.strip("'") == "data"):
             detail = "The request body is missing or empty: send a JSON object."
         elif message:
+            if breaks_one_line(message):
+                message = "use one line of text, without line breaks or control characters"
             detail = message if message.endswith(".") else f"{message}."
             if key and key != "data":
                 detail = f"{key}: {detail}"

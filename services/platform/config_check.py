@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlparse
+
 from services.platform.settings import Settings
 
 ENVIRONMENTS = ("embedded", "production")
 MIN_SECRET_CHARS = 32
 MIN_ADMIN_TOKEN_CHARS = 24
 # Values shipped in deploy/env.example and the docs: a copy left unchanged must not go live.
-_PLACEHOLDERS = ("change-me", "changeme", "secret", "admin", "password", "test")
+_PLACEHOLDERS = ("changeme", "secret", "admin", "password", "test")
+# A random token of that length has dozens of different characters; `aaaa…` or `abab…` is long
+# and still guessed at once.
+MIN_DISTINCT_CHARS = 10
+_SEPARATORS = re.compile(r"[^a-z0-9]")
 
 
 class ConfigError(ValueError):
@@ -16,8 +23,20 @@ class ConfigError(ValueError):
 
 
 def _placeholder(value: str) -> bool:
-    lowered = value.lower()
-    return lowered in _PLACEHOLDERS or "change-me" in lowered or "changeme" in lowered
+    """`change-me`, `CHANGE_ME_TO_…`, `Change.Me`, `secret`, …: the docs' words, however spelled."""
+    bare = _SEPARATORS.sub("", value.lower())
+    return bare in _PLACEHOLDERS or "changeme" in bare
+
+
+def _weak(value: str, min_chars: int) -> bool:
+    return not value or _placeholder(value) or len(value) < min_chars or len(set(value)) < MIN_DISTINCT_CHARS
+
+
+def _url_password(url: str) -> str:
+    try:
+        return urlparse(url).password or ""
+    except ValueError:
+        return ""
 
 
 def problems(settings: Settings, role: str) -> list[str]:
@@ -35,17 +54,23 @@ def problems(settings: Settings, role: str) -> list[str]:
         found.append("BALLOTDESK_DATABASE_URL points at SQLite; production needs PostgreSQL (postgresql://…).")
     if not settings.broker_url and role in ("api", "serve", "worker"):
         found.append("BALLOTDESK_BROKER_URL is empty; production needs Redis or RabbitMQ (redis://… or amqp://…).")
+    for name, url in (("BALLOTDESK_DATABASE_URL", settings.database_url), ("BALLOTDESK_SMTP_URL", settings.smtp_url)):
+        if _placeholder(_url_password(url)):
+            found.append(f"{name} carries a placeholder password; set the real one.")
     if role in ("api", "serve"):
-        token = settings.admin_token
-        if not token or _placeholder(token) or len(token) < MIN_ADMIN_TOKEN_CHARS:
+        token, key = settings.admin_token, settings.secret_key
+        if _weak(token, MIN_ADMIN_TOKEN_CHARS):
             found.append(
-                f"BALLOTDESK_ADMIN_TOKEN is empty, a placeholder or shorter than {MIN_ADMIN_TOKEN_CHARS} characters; "
+                f"BALLOTDESK_ADMIN_TOKEN is empty, a placeholder, shorter than {MIN_ADMIN_TOKEN_CHARS} characters "
+                f"or of fewer than {MIN_DISTINCT_CHARS} different characters; "
                 'set a random one: python -c "import secrets; print(secrets.token_urlsafe(32))".'
             )
-        key = settings.secret_key
-        if not key or _placeholder(key) or len(key) < MIN_SECRET_CHARS:
+        elif token == key:
+            found.append("BALLOTDESK_ADMIN_TOKEN equals BALLOTDESK_SECRET_KEY; give each its own random value.")
+        if _weak(key, MIN_SECRET_CHARS):
             found.append(
-                f"BALLOTDESK_SECRET_KEY is empty, a placeholder or shorter than {MIN_SECRET_CHARS} characters; "
+                f"BALLOTDESK_SECRET_KEY is empty, a placeholder, shorter than {MIN_SECRET_CHARS} characters "
+                f"or of fewer than {MIN_DISTINCT_CHARS} different characters; "
                 "every API process must share one random value of at least that length."
             )
     return found

@@ -62,6 +62,9 @@ def create_engine_for(url: str, *, read_only: bool = False) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Created for its owner alone (it holds token and password hashes); SQLite gives its
+            # -wal and -shm files the same permissions.
+            Path(parsed.database).touch(mode=0o600, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_read_only if read_only else _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_read if read_only else _sqlite_begin)
@@ -126,7 +129,10 @@ class Database:
             if self._separate_reader:
                 engine = self._readers[loop] = create_engine_for(self.url, read_only=True)
             elif self._dialect == "postgresql":
-                engine = self.engine().execution_options(postgresql_readonly=True)  # the same pool
+                # Each statement its own implicit transaction, on the same pool: no BEGIN and
+                # COMMIT round trips (READ COMMITTED gives each statement its own snapshot anyway).
+                # A write here would not be refused, as it is on SQLite, where the tests catch it.
+                engine = self.engine().execution_options(isolation_level="AUTOCOMMIT")
             else:
                 engine = self.engine()
             maker = self._read_makers[loop] = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
@@ -145,8 +151,8 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """The read scope: one consistent view and never a write transaction. PostgreSQL: a READ
-        ONLY transaction; SQLite: a deferred transaction on a connection that may not write."""
+        """The read scope, never a write transaction. PostgreSQL: autocommit statements; SQLite:
+        a deferred transaction (in WAL mode, a snapshot) on a connection that may not write."""
         # Connects at its first statement, like the write scope: a request refused before it reads
         # (an unknown token, resolved beside it) holds no connection.
         async with self._read_maker()() as session, session.begin():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,7 +86,12 @@ async def export(db: Database, path: Path) -> Summary:
         revision = await _revision(conn)
         for table in _tables():
             counts[table.name] = int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
-        with gzip.open(path, "wt", encoding="utf-8") as out:
+        # The file holds token and password hashes and every document: its owner's alone.
+        path.unlink(missing_ok=True)
+        with (
+            open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw,
+            gzip.open(raw, "wt", encoding="utf-8") as out,
+        ):
             header = {"format": FORMAT, "version": FORMAT_VERSION, "revision": revision, "rows": counts}
             out.write(json.dumps(header) + "\n")
             for table in _tables():

@@ -33,7 +33,7 @@ from services.documents.comment_table import write_comment_table
 from services.documents.report import ReportInfo, ReportParty, write_results_report
 from services.documents.table_frame import TableInfo
 from services.documents.table_rows import TableRow
-from services.platform import events
+from services.platform import events, heap
 from services.platform.db import Database
 from services.rules import clauses, draft_names
 from services.rules.actors import COLLATION, Principal, is_committee_officer
@@ -169,11 +169,13 @@ def _by_clause(rows: list[CompiledRow]) -> list[CompiledRow]:
 async def table_rows(session: AsyncSession, ballot_id: int, variant: str) -> list[CompiledRow]:
     """The current comments as plain rows (light: 20,000 ORM objects would cost far more memory)."""
     result = await session.execute(_TABLE_ROWS, {"ballot_id": ballot_id})
-    rows = [CompiledRow(*r) for r in result]
-    if variant == "member":
-        rows.sort(key=lambda r: clauses.member_order_key(r.body, r.reference, r.clause, r.line))
-        return rows
-    return _by_clause(rows)
+    with heap.collection_paused():  # no await inside: the loop's other tasks keep their collector
+        make = tuple.__new__  # a third of CompiledRow(*row)'s time
+        rows: list[CompiledRow] = [make(CompiledRow, r) for r in result.all()]
+        if variant == "member":
+            rows.sort(key=lambda r: clauses.member_order_key(r.body, r.reference, r.clause, r.line))
+            return rows
+        return _by_clause(rows)
 
 
 async def downloadable_rows(

@@ -58,7 +58,7 @@ class NewComment(CommentFields):
 _COMPARED = ("reference", *FIELD_NAMES)
 
 
-def _same_set(body: str, stored: Sequence[Comment], new: Sequence[NewComment]) -> bool:
+def same_set(body: str, stored: Sequence[Comment], new: Sequence[NewComment]) -> bool:
     """Whether storing `new` would store `stored` again, row for row (references included)."""
     if len(stored) != len(new):
         return False
@@ -67,9 +67,17 @@ def _same_set(body: str, stored: Sequence[Comment], new: Sequence[NewComment]) -
 
 
 async def write_set(
-    session: AsyncSession, ballot_id: int, body: str, new: Sequence[NewComment], actor: str, now: datetime
+    session: AsyncSession,
+    ballot_id: int,
+    body: str,
+    new: Sequence[NewComment],
+    actor: str,
+    now: datetime,
+    *,
+    imported: bool = False,
 ) -> tuple[int, int, list[str]]:
-    """Supersede the body's current set and store `new`: (set version, previous count, references)."""
+    """Supersede the body's current set and store `new`: (set version, previous count, references).
+    `imported`: the set comes from a compiled table, not from the body."""
     version = (
         await session.execute(
             select(func.max(Comment.set_version)).where(Comment.ballot_id == ballot_id, Comment.body == body)
@@ -92,6 +100,7 @@ async def write_set(
             "original_reference": c.original_reference,
             "set_version": new_version,
             "superseded": False,
+            "imported": imported,
             "line": c.line,
             "clause": c.clause,
             "element": c.element,
@@ -133,7 +142,7 @@ async def replace_comments(
     # The same set sent again (a retried request, a template uploaded twice) changes nothing, so
     # it records nothing: no new version, no event, no new compiled table.
     stored = await current_set(session, ballot_id, body)
-    if stored and _same_set(body, stored, new):
+    if stored and same_set(body, stored, new):
         return stored, False
     version, previous, references = await write_set(session, ballot_id, body, new, principal.label, now)
     first = version == 1
@@ -151,15 +160,7 @@ async def replace_comments(
             set_version=version,
             references=references,
         )
-    await events.record(
-        session,
-        payload,
-        aggregate=f"ballot:{ballot_id}",
-        actor=principal,
-        now=now,
-        committee_id=ballot.committee_id,
-        on_behalf_of=body,
-    )
+    await events.on_ballot(session, ballot, payload, actor=principal, now=now, on_behalf_of=body)
     return await current_set(session, ballot_id, body), first
 
 
@@ -200,17 +201,16 @@ async def record_observation(
     comment.disposition = data.disposition.value if data.disposition else None
     comment.observed_at = now
     session.add(comment)
-    await events.record(
+    await events.on_ballot(
         session,
+        ballot,
         ObservationRecorded(
             ballot_id=ballot_id,
             reference=ref,
             disposition=comment.disposition,
             observation_chars=len(comment.observation),
         ),
-        aggregate=f"ballot:{ballot_id}",
         actor=principal,
         now=now,
-        committee_id=ballot.committee_id,
     )
     return comment

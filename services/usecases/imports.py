@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from schemas.comments import fields_of
-from schemas.enums import Role
+from schemas.comments import MAX_PER_SET, fields_of
+from schemas.enums import BallotStatus, Role
 from schemas.events import CommentsImported, ObservationsImported
-from schemas.tables import Comment, MemberBody
+from schemas.tables import Ballot, Comment, MemberBody
 from services.documents import reader
 from services.documents.safety import UploadRejected
 from services.platform import events
 from services.rules.actors import Principal, require_body, require_committee_officer, require_secretary
-from services.rules.errors import InvalidInput, UnsupportedUpload
+from services.rules.errors import Conflict, InvalidInput, UnsupportedUpload
 from services.usecases import ballots, comments, committees
 
 MAX_PARTY = 40
@@ -67,6 +67,11 @@ async def import_national(
         raise _problems(problems, "The file")
     if not rows:
         raise InvalidInput("The file holds no comments.")
+    if len(rows) > MAX_PER_SET:
+        raise InvalidInput(
+            f"The file holds {len(rows):,} comments; a body's set has at most {MAX_PER_SET:,}, as in the API.",
+            field="file",
+        )
     # The body's own numbering is kept as the original reference; observations are ours to write.
     new = [replace(_new(r), observation="", disposition=None) for r in rows]
     return await comments.replace_comments(session, principal, ballot_id, body, new, now)
@@ -91,6 +96,12 @@ async def import_compiled(
     by_body: dict[str, list[reader.CommentRow]] = {}
     for r in rows:
         by_body.setdefault(r.body, []).append(r)
+    crowded = sorted(b or "(rows without a body)" for b, found in by_body.items() if len(found) > MAX_PER_SET)
+    if crowded:
+        raise InvalidInput(
+            f"The table holds more than {MAX_PER_SET:,} comments of {', '.join(crowded)}; a body's set has at "
+            "most that many, as in the API."
+        )
     taken = set(
         (
             await session.execute(
@@ -103,7 +114,7 @@ async def import_compiled(
         ).scalars()
     )
     counts = [r.original_reference for r in rows if r.original_reference]
-    total = 0
+    planned: dict[str, list[comments.NewComment]] = {}
     for body, body_rows in by_body.items():
         new: list[comments.NewComment] = []
         for r in body_rows:
@@ -112,18 +123,64 @@ async def import_compiled(
             )
             fallback = "" if body else f"?-{len(new) + 1:03d}"
             new.append(_new(r, r.original_reference if keep else fallback))
-        _, _, references = await comments.write_set(session, ballot_id, body, new, principal.label, now)
-        taken.update(references)
+        taken.update(n.reference or comments.reference(body, seq) for seq, n in enumerate(new, start=1))
+        planned[body] = new
+    changes = await _changes(session, ballot, planned)
+    total = 0
+    for body in changes.write:
+        _, _, references = await comments.write_set(
+            session, ballot_id, body, planned[body], principal.label, now, imported=True
+        )
         total += len(references)
-    await events.record(
+    await events.on_ballot(
         session,
-        CommentsImported(ballot_id=ballot_id, count=total, bodies=sorted(by_body), filename=filename[:200]),
-        aggregate=f"ballot:{ballot_id}",
+        ballot,
+        CommentsImported(
+            ballot_id=ballot_id,
+            count=total,
+            bodies=sorted(changes.write),
+            filename=filename[:200],
+            replaced=sorted(changes.replaced),
+        ),
         actor=principal,
         now=now,
-        committee_id=ballot.committee_id,
     )
     return total, skipped
+
+
+@dataclass(frozen=True)
+class _Changes:
+    write: list[str]  # bodies whose set the import writes
+    replaced: list[str]  # of those, bodies whose earlier imported set it replaces
+
+
+async def _changes(session: AsyncSession, ballot: Ballot, planned: dict[str, list[comments.NewComment]]) -> _Changes:
+    """Which sets the import writes, refused whole when it would replace a body's own comments or
+    change a comment's text after close."""
+    current: dict[str, list[Comment]] = {}
+    query = select(Comment).where(
+        Comment.ballot_id == ballot.id, col(Comment.superseded).is_(False), col(Comment.body).in_(list(planned))
+    )
+    for c in (await session.execute(query.order_by(col(Comment.seq)))).scalars():
+        current.setdefault(c.body, []).append(c)
+
+    def named(bodies: list[str]) -> str:
+        return ", ".join(b or "(rows without a body)" for b in sorted(bodies))
+
+    own = [body for body, stored in current.items() if any(not c.imported for c in stored)]
+    if own:
+        raise Conflict(
+            f"The table holds comments of {named(own)}, submitted by the bodies themselves: an import never "
+            "replaces what a body submitted. Take those rows out of the table and upload it again."
+        )
+    unchanged = {body for body, stored in current.items() if comments.same_set(body, stored, planned[body])}
+    replaced = [body for body in current if body not in unchanged]
+    if replaced and ballot.status == BallotStatus.CLOSED.value:
+        raise Conflict(
+            f"The ballot is closed and its comments' text no longer changes: the table differs from the "
+            f"comments of {named(replaced)} imported before. Bodies without comments may still be added."
+        )
+    return _Changes(write=[b for b in planned if b not in unchanged], replaced=replaced)
 
 
 async def import_observations(
@@ -166,17 +223,16 @@ async def import_observations(
         target.observed_at = now
         session.add(target)
     # One event for the whole file: it names every comment it changed.
-    await events.record(
+    await events.on_ballot(
         session,
+        ballot,
         ObservationsImported(
             ballot_id=ballot_id,
             count=len(updates),
             references=[t.reference for t, _ in updates],
             filename=filename[:200],
         ),
-        aggregate=f"ballot:{ballot_id}",
         actor=principal,
         now=now,
-        committee_id=ballot.committee_id,
     )
     return [t for t, _ in updates]

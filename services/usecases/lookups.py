@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, select
 
-from schemas.tables import Ballot, Committee, MemberBody, Project, User, Vote
+from schemas.tables import Ballot, Committee, Eligibility, MemberBody, Project, User, Vote
 from services.rules.errors import NotFound
 
 T = TypeVar("T", bound=SQLModel)
@@ -50,3 +50,26 @@ async def latest_votes(
     latest = latest.group_by(col(Vote.ballot_id), col(Vote.body)).subquery()
     query = select(Vote).join(latest, col(Vote.id) == latest.c.id).order_by(col(Vote.ballot_id), col(Vote.body))
     return list((await session.execute(query)).scalars())
+
+
+async def ballots_with_projects(
+    session: AsyncSession, *, status: str | None = None, committee_id: int | None = None
+) -> list[tuple[Ballot, Project]]:
+    """Ballots with their projects, in one query, oldest first."""
+    query = select(Ballot, Project).join(Project, col(Project.id) == col(Ballot.project_id)).order_by(col(Ballot.id))
+    if status is not None:
+        query = query.where(Ballot.status == status)
+    if committee_id is not None:
+        query = query.where(Ballot.committee_id == committee_id)
+    return [(b, p) for b, p in (await session.execute(query)).all()]
+
+
+async def eligibility_of(session: AsyncSession, ballot_ids: Iterable[int]) -> dict[int, list[Eligibility]]:
+    """Each ballot's parties, in one query, by party."""
+    ids = list(ballot_ids)
+    found: dict[int, list[Eligibility]] = {i: [] for i in ids}
+    if ids:
+        query = select(Eligibility).where(col(Eligibility.ballot_id).in_(ids)).order_by(col(Eligibility.party))
+        for row in (await session.execute(query)).scalars():
+            found[row.ballot_id].append(row)
+    return found

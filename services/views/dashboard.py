@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from schemas.enums import BallotStatus, Role
-from schemas.tables import Ballot, Comment, Committee, Eligibility, Project, Vote
+from schemas.tables import Ballot, Comment, Committee, Project, Vote
 from services.rules import draft_names, hierarchy
 from services.rules.actors import Principal, is_committee_officer
 from services.rules.visibility import readable_bodies
 from services.usecases import ballots, projects
-from services.usecases.lookups import latest_votes
+from services.usecases.lookups import ballots_with_projects, eligibility_of, latest_votes
 
 
 @dataclass
@@ -52,22 +52,6 @@ class Dashboard:
     results: list[OfficerBallot]
 
 
-async def _ballots(session: AsyncSession, status: str | None = None) -> list[tuple[Ballot, Project]]:
-    query = select(Ballot, Project).join(Project, col(Project.id) == col(Ballot.project_id)).order_by(col(Ballot.id))
-    if status is not None:
-        query = query.where(Ballot.status == status)
-    return [(b, p) for b, p in (await session.execute(query)).all()]
-
-
-async def _eligibility(session: AsyncSession, ballot_ids: list[int]) -> dict[int, list[Eligibility]]:
-    found: dict[int, list[Eligibility]] = {i: [] for i in ballot_ids}
-    if ballot_ids:
-        query = select(Eligibility).where(col(Eligibility.ballot_id).in_(ballot_ids)).order_by(Eligibility.party)
-        for row in (await session.execute(query)).scalars():
-            found[row.ballot_id].append(row)
-    return found
-
-
 async def _comment_counts(session: AsyncSession, ballot_ids: list[int], bodies: set[str]) -> dict[tuple[int, str], int]:
     if not ballot_ids or not bodies:
         return {}
@@ -89,7 +73,7 @@ async def _body_ballots(
         return []
     delegate_of = principal.bodies(Role.DELEGATE)
     ids = [b.id for b, _ in open_ballots if b.id is not None]
-    rows = await _eligibility(session, ids)
+    rows = await eligibility_of(session, ids)
     votes = {(v.ballot_id, v.body): v for v in await latest_votes(session, ids, mine)}
     counts = await _comment_counts(session, ids, mine)
     found: list[BodyBallot] = []
@@ -129,7 +113,7 @@ async def _officer_ballots(
         if b.status != BallotStatus.CANCELLED.value and is_committee_officer(principal, chains[b.committee_id])
     ]
     ids = [b.id for b, _ in run if b.id is not None]
-    rows = await _eligibility(session, ids)
+    rows = await eligibility_of(session, ids)
     cast = {(v.ballot_id, v.body) for v in await latest_votes(session, ids)}
     found: list[OfficerBallot] = []
     for ballot, project in run:
@@ -164,7 +148,7 @@ async def _recent_results(
         for b, p in reversed(every)
         if b.status == BallotStatus.CLOSED.value and not is_committee_officer(principal, chains[b.committee_id])
     ]  # an officer's closed ballots are in the officer's list already
-    rows = await _eligibility(session, [b.id for b, _ in closed if b.id is not None])
+    rows = await eligibility_of(session, [b.id for b, _ in closed if b.id is not None])
     found: list[OfficerBallot] = []
     for ballot, project in closed:
         assert ballot.id is not None
@@ -179,7 +163,7 @@ async def _recent_results(
 
 
 async def dashboard(session: AsyncSession, principal: Principal, at: datetime) -> Dashboard:
-    every = await _ballots(session)
+    every = await ballots_with_projects(session)
     committees = {c.id: c for c in (await session.execute(select(Committee))).scalars() if c.id is not None}
     parent_of = {i: c.parent_id for i, c in committees.items()}
     chains = {i: hierarchy.chain(i, parent_of) for i in committees}

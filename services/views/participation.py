@@ -12,7 +12,8 @@ from schemas.tables import Ballot
 from services.rules import ballot_types, draft_names
 from services.rules.actors import Principal, require_committee_officer
 from services.rules.participation import DEFAULT_RULE, Candidate, LedgerEntry, ParticipationRule, candidates
-from services.usecases import ballots, committees, projects
+from services.usecases import committees
+from services.usecases.lookups import ballots_with_projects, eligibility_of, latest_votes
 
 # The committee's own ballots in which its P-members vote; DIS/FDIS/SR have their own rule.
 INTERNAL = frozenset(
@@ -46,14 +47,20 @@ async def ledger(
     require_committee_officer(principal, await committees.chain(session, committee_id))
     rows: list[LedgerBallot] = []
     entries: list[LedgerEntry] = []
-    for ballot in await ballots.list_ballots(session, committee_id=committee_id):
-        if ballot.status not in (BallotStatus.OPEN.value, BallotStatus.CLOSED.value):
-            continue
+    taken = [
+        (b, p)
+        for b, p in await ballots_with_projects(session, committee_id=committee_id)
+        if b.status in (BallotStatus.OPEN.value, BallotStatus.CLOSED.value) and b.id is not None
+    ]
+    ids = [b.id for b, _ in taken if b.id is not None]
+    snapshots = await eligibility_of(session, ids)
+    cast: dict[int, set[str]] = {i: set() for i in ids}
+    for vote in await latest_votes(session, ids):
+        cast[vote.ballot_id].add(vote.body)
+    for ballot, project in taken:
         assert ballot.id is not None
-        project = await projects.get_project(session, ballot.project_id)
-        snapshot = await ballots.eligibility(session, ballot.id)
-        p_members = tuple(sorted(e.party for e in snapshot if e.is_p_member and e.may_vote))
-        voted = frozenset(v.body for v in await ballots.current_votes(session, ballot.id))
+        p_members = tuple(sorted(e.party for e in snapshots[ballot.id] if e.is_p_member and e.may_vote))
+        voted = frozenset(cast[ballot.id])
         rows.append(LedgerBallot(ballot, draft_names.of_ballot(ballot, project), p_members, voted))
         if ballot.status == BallotStatus.CLOSED.value and ballot.closed_at is not None:
             entries += [

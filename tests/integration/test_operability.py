@@ -22,8 +22,8 @@ from services.platform.settings import Settings
 from tests import processes
 from tests.world import ADMIN, World
 
-STRONG_TOKEN = "Zq3" * 12
-STRONG_KEY = "k9V" * 16
+STRONG_TOKEN = "Zq3xT9pLmW2vRb7NcY4hKd8sFj6Ga1Eu"
+STRONG_KEY = "k9VoP2qW7eR4tY1uI8oA5sD3fG6hJ0kLzXcVbNm"
 
 
 async def test_ready_reports_the_database_and_the_in_process_broker(client: Any) -> None:
@@ -175,6 +175,13 @@ def _settings(**changes: Any) -> Settings:
         ({"secret_key": "short-but-random"}, "api", "BALLOTDESK_SECRET_KEY"),
         ({"broker_url": ""}, "worker", "BALLOTDESK_BROKER_URL"),
         ({"environment": "prod"}, "api", "BALLOTDESK_ENV"),
+        # Long enough, and still guessable in no time (issue 12, item 12).
+        ({"admin_token": "a" * 24}, "api", "BALLOTDESK_ADMIN_TOKEN"),
+        ({"secret_key": "a" * 32}, "api", "BALLOTDESK_SECRET_KEY"),
+        ({"admin_token": "CHANGE_ME_TO_A_LONG_RANDOM_TOKEN"}, "api", "BALLOTDESK_ADMIN_TOKEN"),
+        ({"admin_token": STRONG_KEY}, "api", "BALLOTDESK_ADMIN_TOKEN equals BALLOTDESK_SECRET_KEY"),
+        ({"database_url": "postgresql+asyncpg://u:change-me@db/ballotdesk"}, "worker", "BALLOTDESK_DATABASE_URL"),
+        ({"smtp_url": "smtp+starttls://mailer:Change_Me@mail:587"}, "worker", "BALLOTDESK_SMTP_URL"),
     ],
 )
 def test_production_refuses_settings_fit_only_for_a_laptop(changes: dict[str, str], role: str, complaint: str) -> None:

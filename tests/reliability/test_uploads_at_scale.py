@@ -165,9 +165,11 @@ async def test_control_characters_in_text_are_stored_or_refused_and_every_export
         ]
     }
     response = await client.put(f"/api/v1/ballots/{ballot_id}/comments/DE", json=rows, headers=w.headers["DE"])
-    assert response.status_code in (201, 422), response.text[:300]
-    if response.status_code == 422:
-        assert_clear_refusal(response, 422)
+    # One-line fields (clause, line) refuse control characters (issue 12, item 11): 400 or 422.
+    assert response.status_code in (201, 400, 422), response.text[:300]
+    if response.status_code != 201:
+        body = assert_clear_refusal(response, 400, 422)
+        assert "one line of text" in body["detail"]
         return
     stored = response.json()["comments"][0]
     assert stored["comment"].startswith("before") and stored["comment"].endswith("\U0001f600")
@@ -267,7 +269,10 @@ async def test_every_formula_start_is_neutralised_in_csv_and_xlsx_whatever_the_c
     starts = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\tTAB", "\rCR", '=HYPERLINK("http://evil")']
     rows = {
         "comments": [
-            {"clause": s, "line": s[:90], "element": s, "comment": s, "proposed_change": s} for s in starts if s.strip()
+            # One-line fields take no tab or CR (issue 12, item 11); the text fields still do.
+            {"clause": o, "line": o[:90], "element": o, "comment": s, "proposed_change": s}
+            for s, o in ((s, s.lstrip("\t\r")) for s in starts)
+            if s.strip()
         ]
     }
     stored = await ok(

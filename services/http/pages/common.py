@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from schemas.api import breaks_one_line
 from services.http.pages import csrf
 from services.http.problems import EXCEPTION_HANDLERS
 from services.http.scopes import only_reads
@@ -149,7 +150,9 @@ def plain_words(message: str, hint: str = "") -> str:
         return hint or "Choose one of the options offered."
     if "datetime" in message or "RFC3339" in message:
         return "Enter a date and time."
-    if "does not match" in message:
+    if "does not match" in message or "matching regex" in message:
+        if breaks_one_line(message):
+            return "Use one line of text, without line breaks or control characters."
         return hint or "This value is not in the expected form."
     if ">=" in message or "<=" in message:
         return hint or "This number is out of range."
