@@ -223,25 +223,3 @@ async def set_liaison(
         committee_id=committee_id,
     )
     return liaison
-
-
-async def committee_out(session: AsyncSession, committee: Committee) -> api.CommitteeOut:
-    assert committee.id is not None
-    bodies = {b.code: b for b in await list_bodies(session)}
-    members = [
-        api.MemberOut(code=m.body, acronym=bodies[m.body].acronym, status=m.status, since=m.valid_from)
-        for m in await current_members(session, committee.id)
-    ]
-    liaisons = [
-        api.LiaisonOut(code=li.code, name=li.name, category=li.category, since=li.valid_from)
-        for li in await current_liaisons(session, committee.id)
-    ]
-    return api.CommitteeOut(
-        id=committee.id,
-        reference=committee.reference,
-        title=committee.title,
-        parent_id=committee.parent_id,
-        secretariat=committee.secretariat,
-        members=members,
-        liaisons=liaisons,
-    )

@@ -40,7 +40,7 @@ async def read_committee(session: AsyncSession, principal: Principal, committee_
     everything = await committees.list_committees(session)
     return CommitteeView(
         committee=committee,
-        out=await committees.committee_out(session, committee),
+        out=await presenters.committee_out(session, committee),
         parent=next((c for c in everything if c.id == committee.parent_id), None),
         children=[c for c in everything if c.parent_id == committee_id],
         projects=[presenters.project_out(p) for p in await projects.list_projects(session, committee_id)],

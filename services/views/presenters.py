@@ -10,10 +10,10 @@ from sqlmodel import col, select
 
 from schemas import api
 from schemas.enums import BallotType
-from schemas.tables import Ballot, Comment, Event, Project, RoleGrant, StageChange, User, Vote
+from schemas.tables import Ballot, Comment, Committee, Event, Project, RoleGrant, StageChange, User, Vote
 from services.rules import ballot_types, draft_names, stage_codes
 from services.rules.vote_decision import RecordedVote
-from services.usecases import projects
+from services.usecases import committees, projects
 from services.usecases.ballots import deadline_passed
 
 
@@ -139,4 +139,26 @@ def stage_change_out(s: StageChange) -> api.StageChangeOut:
         reason=s.reason,
         actor=s.actor,
         occurred_at=s.occurred_at,
+    )
+
+
+async def committee_out(session: AsyncSession, committee: Committee) -> api.CommitteeOut:
+    assert committee.id is not None
+    bodies = {b.code: b for b in await committees.list_bodies(session)}
+    members = [
+        api.MemberOut(code=m.body, acronym=bodies[m.body].acronym, status=m.status, since=m.valid_from)
+        for m in await committees.current_members(session, committee.id)
+    ]
+    liaisons = [
+        api.LiaisonOut(code=li.code, name=li.name, category=li.category, since=li.valid_from)
+        for li in await committees.current_liaisons(session, committee.id)
+    ]
+    return api.CommitteeOut(
+        id=committee.id,
+        reference=committee.reference,
+        title=committee.title,
+        parent_id=committee.parent_id,
+        secretariat=committee.secretariat,
+        members=members,
+        liaisons=liaisons,
     )

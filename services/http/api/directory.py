@@ -12,6 +12,7 @@ from schemas import api
 from services.http.api.deps import Idempotency
 from services.rules.actors import Principal
 from services.usecases import committees
+from services.views import presenters
 
 
 class DirectoryController(Controller):
@@ -41,7 +42,7 @@ class DirectoryController(Controller):
         if replay := await idem.replay():
             return replay
         committee = await committees.create_committee(session, principal, data, now)
-        return await idem.respond(await committees.committee_out(session, committee))
+        return await idem.respond(await presenters.committee_out(session, committee))
 
     @get("/committees", operation_id="ListCommittees")
     async def list_committees(self, session: AsyncSession, principal: Principal) -> list[api.CommitteeOut]:
@@ -54,7 +55,7 @@ class DirectoryController(Controller):
 
     @get("/committees/{committee_id:int}", operation_id="GetCommittee")
     async def get_committee(self, session: AsyncSession, principal: Principal, committee_id: int) -> api.CommitteeOut:
-        return await committees.committee_out(session, await committees.get_committee(session, committee_id))
+        return await presenters.committee_out(session, await committees.get_committee(session, committee_id))
 
     @put("/committees/{committee_id:int}/members/{code:str}", operation_id="SetMembership")
     async def set_member(
@@ -67,25 +68,25 @@ class DirectoryController(Controller):
         data: api.MembershipPut,
     ) -> api.CommitteeOut:
         await committees.set_membership(session, principal, committee_id, code, data.status.value, now)
-        return await committees.committee_out(session, await committees.get_committee(session, committee_id))
+        return await presenters.committee_out(session, await committees.get_committee(session, committee_id))
 
     @delete("/committees/{committee_id:int}/members/{code:str}", operation_id="EndMembership", status_code=200)
     async def end_member(
         self, session: AsyncSession, principal: Principal, now: datetime, committee_id: int, code: str
     ) -> api.CommitteeOut:
         await committees.set_membership(session, principal, committee_id, code, None, now)
-        return await committees.committee_out(session, await committees.get_committee(session, committee_id))
+        return await presenters.committee_out(session, await committees.get_committee(session, committee_id))
 
     @post("/committees/{committee_id:int}/liaisons", operation_id="SetLiaison", status_code=200)
     async def set_liaison(
         self, session: AsyncSession, principal: Principal, now: datetime, committee_id: int, data: api.LiaisonPut
     ) -> api.CommitteeOut:
         await committees.set_liaison(session, principal, committee_id, data.code, data, now)
-        return await committees.committee_out(session, await committees.get_committee(session, committee_id))
+        return await presenters.committee_out(session, await committees.get_committee(session, committee_id))
 
     @delete("/committees/{committee_id:int}/liaisons", operation_id="EndLiaison", status_code=200)
     async def end_liaison(
         self, session: AsyncSession, principal: Principal, now: datetime, committee_id: int, code: str
     ) -> api.CommitteeOut:
         await committees.set_liaison(session, principal, committee_id, code, None, now)
-        return await committees.committee_out(session, await committees.get_committee(session, committee_id))
+        return await presenters.committee_out(session, await committees.get_committee(session, committee_id))
