@@ -3,8 +3,10 @@
 The service never updates or deletes an event; the only change it makes is the sealer filling an
 unsealed event's `chain_seq`, `prev_hash` and `hash` once. The triggers below refuse everything
 else at the database, so a bug or a hand-typed statement cannot rewrite the record quietly (it
-takes a superuser disabling the trigger, which the hash chain then exposes). TRUNCATE is left
-alone: row triggers do not fire on it, and the test fixtures empty the tables with it.
+takes a superuser disabling the trigger, which the hash chain then exposes). On PostgreSQL a
+statement trigger refuses TRUNCATE too (row triggers do not fire on it); a superuser emptying
+tables on purpose (the test fixtures) sets `session_replication_role = replica` first. SQLite
+has no TRUNCATE.
 
 Attached to the table for `metadata.create_all`; migration 0002 holds a frozen copy of this SQL.
 """
@@ -20,6 +22,19 @@ TRIGGER = "event_append_only"
 PG_FUNCTION = "ballotdesk_event_append_only"
 DELETE_REFUSED = "the event log is append-only: an event cannot be deleted"
 UPDATE_REFUSED = "the event log is append-only: an event can only be sealed, once"
+TRUNCATE_TRIGGER = "event_no_truncate"
+PG_TRUNCATE_FUNCTION = "ballotdesk_refuse_truncate"
+TRUNCATE_REFUSED = "the record cannot be emptied: TRUNCATE is refused on"
+# The tables whose rows the record is checked against: emptying any of them is refused.
+GUARDED_TABLES = ("event", "vote", "comment")
+
+_PG_TRUNCATE_SQL = f"""
+CREATE OR REPLACE FUNCTION {PG_TRUNCATE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $guard$
+BEGIN
+    RAISE EXCEPTION '{TRUNCATE_REFUSED} %', TG_TABLE_NAME;
+END
+$guard$
+"""
 
 # Comparing the rows as JSON without the seal columns covers every other column, present or future.
 _PG_FUNCTION_SQL = f"""
@@ -48,6 +63,15 @@ def postgresql_statements(table: str = "event") -> list[str]:
     ]
 
 
+def postgresql_truncate_statements(table: str) -> list[str]:
+    return [
+        _PG_TRUNCATE_SQL,
+        f"DROP TRIGGER IF EXISTS {TRUNCATE_TRIGGER} ON {table}",
+        f"CREATE TRIGGER {TRUNCATE_TRIGGER} BEFORE TRUNCATE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {PG_TRUNCATE_FUNCTION}()",
+    ]
+
+
 def postgresql_drop_statements(table: str = "event") -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {TRIGGER} ON {table}", f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()"]
 
@@ -70,6 +94,12 @@ def sqlite_statements(columns: Sequence[str], table: str = "event") -> list[str]
 
 def sqlite_drop_statements(table: str = "event") -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {TRIGGER}_delete", f"DROP TRIGGER IF EXISTS {TRIGGER}_update"]
+
+
+def attach_truncate_guard(table: Table) -> None:
+    for statement in postgresql_truncate_statements(table.name):
+        ddl = DDL(statement.replace("%", "%%"))  # type: ignore[no-untyped-call]
+        event.listen(table, "after_create", ddl.execute_if(dialect="postgresql"))
 
 
 def attach(table: Table) -> None:

@@ -70,6 +70,7 @@ class BallotCancelled(Payload):
 
 class VoteCast(Payload):
     type = "vote.cast"
+    version = 2  # 2: `digest`
     ballot_id: int
     vote_id: int
     body: str
@@ -77,10 +78,13 @@ class VoteCast(Payload):
     reasons: bool
     participate: bool | None = None
     experts: int = 0
+    # services.rules.digests.vote of the row: its reasons' text and experts, not only their presence.
+    digest: str = ""
 
 
 class VoteChanged(Payload):
     type = "vote.changed"
+    version = 2  # 2: `digest`
     ballot_id: int
     vote_id: int
     body: str
@@ -89,33 +93,43 @@ class VoteChanged(Payload):
     reasons: bool
     participate: bool | None = None
     experts: int = 0
+    # services.rules.digests.vote of the row: its reasons' text and experts, not only their presence.
+    digest: str = ""
 
 
 class CommentsSubmitted(Payload):
     type = "comments.submitted"
+    version = 2  # 2: `digest`, `observations`
     ballot_id: int
     body: str
     count: int
     set_version: int
     references: list[str]
+    digest: str = ""  # services.rules.digests.comment_set of the rows
+    observations: dict[str, str] = {}  # reference -> digest of an observation the set came with
 
 
 class CommentsReplaced(Payload):
     type = "comments.replaced"
+    version = 2  # 2: `digest`, `observations`
     ballot_id: int
     body: str
     count: int
     previous_count: int
     set_version: int
     references: list[str]
+    digest: str = ""
+    observations: dict[str, str] = {}
 
 
 class ObservationRecorded(Payload):
     type = "comment.observation_recorded"
+    version = 2  # 2: `digest`
     ballot_id: int
     reference: str
     disposition: str | None
     observation_chars: int
+    digest: str = ""  # services.rules.digests.observation
 
 
 class StageChanged(Payload):
@@ -210,20 +224,31 @@ class CommentsImported(Payload):
     """A compiled table made elsewhere (e.g. ISO's collation tool) imported by the secretariat."""
 
     type = "comments.imported"
-    version = 2  # 2: `replaced`
+    version = 3  # 2: `replaced`; 3: `sets`
     ballot_id: int
     count: int
     bodies: list[str]
     filename: str
     replaced: list[str] = []  # bodies whose earlier imported set this import replaced
+    # body -> the set it wrote: its version, digest and the observations it came with
+    sets: dict[str, ImportedSet] = {}
 
 
 class ObservationsImported(Payload):
     type = "comment.observations_imported"
+    version = 2  # 2: `digests`
     ballot_id: int
     count: int
     references: list[str]
     filename: str
+    digests: dict[str, str] = {}  # reference -> services.rules.digests.observation
+
+
+class ImportedSet(msgspec.Struct, kw_only=True):
+    set_version: int
+    references: list[str]
+    digest: str
+    observations: dict[str, str] = {}
 
 
 class DocumentRequested(Payload):

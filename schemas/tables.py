@@ -229,9 +229,14 @@ class Event(SQLModel, table=True):
     chain_seq: int | None = Field(default=None, sa_column=Column(BigId, nullable=True, unique=True))
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
+    # The application's HMAC over the event (services.rules.authenticity): an event inserted by
+    # someone with database access only has none that checks; unique, so none is replayed.
+    authenticator: str | None = Field(default=None, sa_column=Column(sa.String(128), nullable=True, unique=True))
 
 
 event_guard.attach(Event.__table__)  # type: ignore[attr-defined]
+for _guarded in (Event.__table__, Vote.__table__, Comment.__table__):  # type: ignore[attr-defined]
+    event_guard.attach_truncate_guard(_guarded)
 
 
 class Delivery(SQLModel, table=True):

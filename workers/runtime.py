@@ -32,7 +32,7 @@ class Runtime:
 
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.settings = settings
-        self.db = db or Database(settings.database_url)
+        self.db = db or Database.of(settings)
         self.broker = make_broker(settings.broker_url)
         self.embedded = not settings.broker_url
         self.context = Context(db=self.db, settings=settings)

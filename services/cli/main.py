@@ -77,7 +77,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from services.http.app import create_app
 
     migrate.upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = Database.of(settings)
     if args.demo:
 
         async def prepare() -> tuple[list[tuple[demo.DemoUser, str]], dict[str, str]]:

@@ -27,6 +27,8 @@ def cmd_verify_log(_: argparse.Namespace, settings: Settings) -> int:
         f"{report.events} events, {report.sealed} sealed in the chain, {report.unsealed} not yet sealed; "
         f"{report.ballots_checked} closed ballots recomputed."
     )
+    if report.legacy:
+        print(f"{report.legacy} events predate authenticators (written before migration 0005) and carry none.")
     for finding in report.findings:
         print(f"TAMPERED {finding}")
     print("The record is intact." if report.intact else f"{len(report.findings)} differences found.")

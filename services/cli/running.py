@@ -17,7 +17,7 @@ def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) 
     database's engines afterwards, whatever happened."""
 
     async def run() -> T:
-        db = Database(settings.database_url)
+        db = Database.of(settings)
         try:
             return await work(db)
         finally:

@@ -45,7 +45,7 @@ def create_app(
     lifespan: list[Callable[[Litestar], Any]] | None = None,
 ) -> Litestar:
     settings = settings or Settings.from_env()
-    database = db or Database(settings.database_url)
+    database = db or Database.of(settings)
 
     @asynccontextmanager
     async def dispose_engine(_: Litestar) -> AsyncIterator[None]:

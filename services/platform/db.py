@@ -21,9 +21,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from services.platform import dialect
+from services.platform import dialect, signing
+from services.platform.settings import Settings
 
 _AFTER_COMMIT = "ballotdesk.after_commit"
+# Where a write session carries the key of the events' authenticators (`services.platform.events`).
+RECORD_KEY = "ballotdesk.record_key"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -93,8 +96,12 @@ def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
 class Database:
     """One URL; per running event loop, one engine for writes and (SQLite) one for reads."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, record_key: Callable[[], bytes] | None = None) -> None:
+        """`record_key` gives the key of the events' authenticators (the composition root passes
+        the settings'); without it, the key embedded mode keeps beside the database."""
         self.url = url
+        self._record_key_source = record_key or (lambda: signing.record_key(Settings(database_url=url)))
+        self._record_key: bytes | None = None
         self._engines: dict[asyncio.AbstractEventLoop, AsyncEngine] = {}
         self._readers: dict[asyncio.AbstractEventLoop, AsyncEngine] = {}
         self._makers: dict[asyncio.AbstractEventLoop, async_sessionmaker[AsyncSession]] = {}
@@ -105,9 +112,21 @@ class Database:
         # An in-memory SQLite database exists once per connection: its reads share the writer's.
         self._separate_reader = self._dialect == "sqlite" and parsed.database not in (None, "", ":memory:")
 
+    @classmethod
+    def of(cls, settings: Settings) -> Database:
+        """The settings' database, its events authenticated with the settings' key."""
+        return cls(settings.database_url, record_key=lambda: signing.record_key(settings))
+
     @property
     def dialect(self) -> str:
         return self._dialect
+
+    @property
+    def record_key(self) -> bytes:
+        """Read on the first write, not at construction: a process that only reads needs no key."""
+        if self._record_key is None:
+            self._record_key = self._record_key_source()
+        return self._record_key
 
     def engine(self) -> AsyncEngine:
         loop = asyncio.get_running_loop()
@@ -143,6 +162,7 @@ class Database:
         """The write scope. One use case, one transaction: commit on success, roll back on any
         exception; then the callbacks registered with `after_commit`."""
         async with self._maker()() as session:
+            session.info[RECORD_KEY] = self.record_key
             async with session.begin():
                 yield session
             # Reached only when the commit succeeded.

@@ -15,6 +15,8 @@ from schemas.events import Payload
 from schemas.routing import consumers_of
 from schemas.tables import Ballot, Delivery, Event, Project
 from services.platform import outbox, requestid
+from services.platform.db import RECORD_KEY
+from services.rules import authenticity
 from services.rules.actors import Principal
 
 # Built once (the column set comes from the parameters): every write of the service runs this.
@@ -25,14 +27,16 @@ _INSERT_EVENT = insert(_EVENT).returning(_EVENT.c.id)
 def row(
     payload: Payload,
     *,
+    key: bytes,
     aggregate: str,
     actor: Principal,
     now: datetime,
     committee_id: int | None = None,
     on_behalf_of: str | None = None,
 ) -> dict[str, Any]:
-    """The event table's values for `payload` (for `record` and for writes that insert it themselves)."""
-    return {
+    """The event table's values for `payload`, authenticated with `key` (for `record` and for
+    writes that insert it themselves)."""
+    values: dict[str, Any] = {
         "occurred_at": now,
         "type": payload.type,
         "aggregate": aggregate,
@@ -43,6 +47,15 @@ def row(
         "version": payload.version,
         "request_id": requestid.current.get(),
     }
+    values["authenticator"] = authenticity.authenticate(key, values)
+    return values
+
+
+def key_of(session: AsyncSession) -> bytes:
+    key = session.info.get(RECORD_KEY)
+    if not isinstance(key, bytes):
+        raise RuntimeError("events are written in a Database.transaction() session, which carries the record key")
+    return key
 
 
 async def record(
@@ -58,7 +71,13 @@ async def record(
     """Append the event (and a delivery per consumer); returns its id. A Core insert: this runs
     on every write, and an ORM object would cost a flush and an identity-map entry for nothing."""
     values = row(
-        payload, aggregate=aggregate, actor=actor, now=now, committee_id=committee_id, on_behalf_of=on_behalf_of
+        payload,
+        key=key_of(session),
+        aggregate=aggregate,
+        actor=actor,
+        now=now,
+        committee_id=committee_id,
+        on_behalf_of=on_behalf_of,
     )
     event_id: int = (await session.execute(_INSERT_EVENT, values)).scalar_one()
     assert event_id is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import threading
 from pathlib import Path
@@ -62,6 +63,15 @@ def private_key(settings: Settings) -> Ed25519PrivateKey:
             raise SigningKeyMissing(f"The signing key at {path} is not an Ed25519 key.")
         _cache[path] = loaded
         return loaded
+
+
+def record_key(settings: Settings) -> bytes:
+    """The key of the events' authenticators (`services.rules.authenticity`), derived from the
+    signing key: outside the database like it, and one secret for the operator to keep, not two."""
+    raw = private_key(settings).private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return hmac.new(raw, b"ballotdesk event authenticator v1", hashlib.sha256).digest()
 
 
 def _create(path: Path) -> None:

@@ -19,19 +19,20 @@ GENESIS = "0" * 64
 VOTE_TYPES = ("vote.cast", "vote.changed")
 
 
-def _instant(value: Any) -> str:
+def instant(value: Any) -> str:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     return str(value)
 
 
 def event_fields(event: Event | Mapping[str, Any]) -> dict[str, Any]:
-    """The hashed fields of an event: every column except the hashes themselves."""
+    """The hashed fields of an event: every column except the hashes themselves. The authenticator
+    is hashed once there is one (events written before authenticators hash as they did)."""
     get = event.get if isinstance(event, Mapping) else lambda name: getattr(event, name)
-    return {
+    fields = {
         "id": get("id"),
         "chain_seq": get("chain_seq"),
-        "occurred_at": _instant(get("occurred_at")),
+        "occurred_at": instant(get("occurred_at")),
         "type": get("type"),
         "aggregate": get("aggregate"),
         "committee_id": get("committee_id"),
@@ -41,6 +42,10 @@ def event_fields(event: Event | Mapping[str, Any]) -> dict[str, Any]:
         "version": get("version"),
         "request_id": get("request_id"),
     }
+    authenticator = get("authenticator")
+    if authenticator is not None:
+        fields["authenticator"] = authenticator
+    return fields
 
 
 def canonical(value: Any) -> bytes:
@@ -54,7 +59,7 @@ def link(prev_hash: str, fields: Mapping[str, Any]) -> str:
 
 @dataclass
 class Finding:
-    what: str  # chain | result | votes
+    what: str  # chain | authenticity | result | votes | comments | observations
     subject: str  # "event 17", "ballot 3"
     detail: str
 
@@ -67,6 +72,7 @@ class Report:
     events: int = 0
     sealed: int = 0
     unsealed: int = 0
+    legacy: int = 0  # events written before authenticators existed
     ballots_checked: int = 0
     findings: list[Finding] = field(default_factory=list)
 

@@ -10,7 +10,7 @@ from typing import Any
 from schemas import api
 from schemas.enums import BallotStatus, BallotType, Position, Role
 from schemas.events import VoteCast, VoteChanged
-from services.rules import ballot_types
+from services.rules import ballot_types, digests
 from services.rules.actors import Principal, require_body
 from services.rules.errors import Conflict, DeadlinePassed, Forbidden, InvalidInput, NotFound
 
@@ -81,6 +81,7 @@ class VoteDecision:
             "reasons": bool(v["reasons"]),
             "participate": v["participate"],
             "experts": self.experts,
+            "digest": digests.vote(v["position"], v["reasons"], v["participate"], v["experts"]),
         }
         if self.previous_position is None:
             return VoteCast(**common)

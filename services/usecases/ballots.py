@@ -24,7 +24,7 @@ from services.rules import approval, ballot_types, stages
 from services.rules import eligibility as eligibility_rules
 from services.rules.actors import Duty, Principal, require_secretary
 from services.rules.errors import Conflict, DeadlinePassed, InvalidInput
-from services.usecases import committees, projects
+from services.usecases import committees, ledger, projects
 from services.usecases.lookups import get_or_404, latest_votes
 
 
@@ -264,6 +264,13 @@ async def close_ballot(session: AsyncSession, principal: Principal, ballot_id: i
     require_secretary(principal, await committees.chain(session, ballot.committee_id), duty=Duty.CLOSE_AT_DEADLINE)
     if ballot.status != BallotStatus.OPEN.value:
         raise Conflict(f"Only an open ballot can be closed; this one is {ballot.status}.")
+    # A vote written around the application (into the database directly) must not be counted.
+    forged = await ledger.vote_findings(session, events.key_of(session), ballot)
+    if forged:
+        raise Conflict(
+            "The ballot's votes do not match the record, so it is not closed; an administrator finds out "
+            f"with `ballotdesk verify-log`: {'; '.join(str(f) for f in forged[:5])}"
+        )
     result = await tally(session, ballot)
     project = await projects.get_project(session, ballot.project_id, lock=True)
     ballot.status = BallotStatus.CLOSED.value

@@ -16,7 +16,7 @@ from schemas.enums import Role
 from schemas.events import CommentsReplaced, CommentsSubmitted, ObservationRecorded
 from schemas.tables import Comment
 from services.platform import events
-from services.rules import clauses
+from services.rules import clauses, digests
 from services.rules.actors import Principal, require_body, require_committee_officer
 from services.rules.errors import Forbidden, InvalidInput, NotFound
 from services.rules.visibility import readable_bodies
@@ -66,6 +66,15 @@ def same_set(body: str, stored: Sequence[Comment], new: Sequence[NewComment]) ->
     return all(all(getattr(s, f) == getattr(n, f) for f in _COMPARED) for s, n in zip(stored, numbered, strict=True))
 
 
+@dataclass(frozen=True)
+class WrittenSet:
+    version: int
+    previous: int  # how many comments the set replaced
+    references: list[str]
+    digest: str  # services.rules.digests.comment_set: what the event records of the rows
+    observations: dict[str, str]  # reference -> digest of an observation the rows came with
+
+
 async def write_set(
     session: AsyncSession,
     ballot_id: int,
@@ -75,9 +84,9 @@ async def write_set(
     now: datetime,
     *,
     imported: bool = False,
-) -> tuple[int, int, list[str]]:
-    """Supersede the body's current set and store `new`: (set version, previous count, references).
-    `imported`: the set comes from a compiled table, not from the body."""
+) -> WrittenSet:
+    """Supersede the body's current set and store `new`. `imported`: the set comes from a compiled
+    table, not from the body."""
     version = (
         await session.execute(
             select(func.max(Comment.set_version)).where(Comment.ballot_id == ballot_id, Comment.body == body)
@@ -118,7 +127,13 @@ async def write_set(
     ]
     if rows:
         await session.execute(insert(Comment), rows)
-    return new_version, previous, [str(r["reference"]) for r in rows]
+    return WrittenSet(
+        new_version,
+        previous,
+        [str(r["reference"]) for r in rows],
+        digests.comment_set(rows),
+        digests.observations(rows),
+    )
 
 
 async def replace_comments(
@@ -144,21 +159,29 @@ async def replace_comments(
     stored = await current_set(session, ballot_id, body)
     if stored and same_set(body, stored, new):
         return stored, False
-    version, previous, references = await write_set(session, ballot_id, body, new, principal.label, now)
-    first = version == 1
+    written = await write_set(session, ballot_id, body, new, principal.label, now)
+    first = written.version == 1
     payload: CommentsSubmitted | CommentsReplaced
     if first:
         payload = CommentsSubmitted(
-            ballot_id=ballot_id, body=body, count=len(references), set_version=version, references=references
+            ballot_id=ballot_id,
+            body=body,
+            count=len(written.references),
+            set_version=written.version,
+            references=written.references,
+            digest=written.digest,
+            observations=written.observations,
         )
     else:
         payload = CommentsReplaced(
             ballot_id=ballot_id,
             body=body,
-            count=len(references),
-            previous_count=previous,
-            set_version=version,
-            references=references,
+            count=len(written.references),
+            previous_count=written.previous,
+            set_version=written.version,
+            references=written.references,
+            digest=written.digest,
+            observations=written.observations,
         )
     await events.on_ballot(session, ballot, payload, actor=principal, now=now, on_behalf_of=body)
     return await current_set(session, ballot_id, body), first
@@ -209,6 +232,7 @@ async def record_observation(
             reference=ref,
             disposition=comment.disposition,
             observation_chars=len(comment.observation),
+            digest=digests.observation(comment.observation, comment.disposition),
         ),
         actor=principal,
         now=now,

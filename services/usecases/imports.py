@@ -16,11 +16,12 @@ from sqlmodel import col, select
 
 from schemas.comments import MAX_PER_SET, fields_of
 from schemas.enums import BallotStatus, Role
-from schemas.events import CommentsImported, ObservationsImported
+from schemas.events import CommentsImported, ImportedSet, ObservationsImported
 from schemas.tables import Ballot, Comment, MemberBody
 from services.documents import reader
 from services.documents.safety import UploadRejected
 from services.platform import events
+from services.rules import digests
 from services.rules.actors import Principal, require_body, require_committee_officer, require_secretary
 from services.rules.errors import Conflict, InvalidInput, UnsupportedUpload
 from services.usecases import ballots, comments, committees
@@ -127,11 +128,16 @@ async def import_compiled(
         planned[body] = new
     changes = await _changes(session, ballot, planned)
     total = 0
+    sets: dict[str, ImportedSet] = {}
     for body in changes.write:
-        _, _, references = await comments.write_set(
-            session, ballot_id, body, planned[body], principal.label, now, imported=True
+        written = await comments.write_set(session, ballot_id, body, planned[body], principal.label, now, imported=True)
+        total += len(written.references)
+        sets[body] = ImportedSet(
+            set_version=written.version,
+            references=written.references,
+            digest=written.digest,
+            observations=written.observations,
         )
-        total += len(references)
     await events.on_ballot(
         session,
         ballot,
@@ -141,6 +147,7 @@ async def import_compiled(
             bodies=sorted(changes.write),
             filename=filename[:200],
             replaced=sorted(changes.replaced),
+            sets=sets,
         ),
         actor=principal,
         now=now,
@@ -231,6 +238,7 @@ async def import_observations(
             count=len(updates),
             references=[t.reference for t, _ in updates],
             filename=filename[:200],
+            digests={t.reference: digests.observation(t.observation, t.disposition) for t, _ in updates},
         ),
         actor=principal,
         now=now,

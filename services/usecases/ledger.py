@@ -25,11 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from schemas.enums import BallotStatus
-from schemas.tables import Ballot, Event, Vote
+from schemas.tables import Ballot, Comment, Event, Vote
 from services.platform import dialect
 from services.platform.db import Database
+from services.rules import authenticity, content, digests
 from services.rules.chain import (
     GENESIS,
+    VOTE_TYPES,
     Finding,
     Report,
     canonical,
@@ -120,9 +122,29 @@ def _row(e: Event) -> dict[str, Any]:
     return {**event_fields(e), "prev_hash": e.prev_hash, "hash": e.hash}
 
 
+class _Authenticity:
+    """Checks each event's authenticator, in chain order and then the unsealed ones. Events
+    before the first authenticated one predate authenticators (migration 0005) and are counted,
+    not reported; after it, an event without a valid one is a finding."""
+
+    def __init__(self, key: bytes, report: Report) -> None:
+        self.key, self.report, self.started = key, report, False
+
+    def check(self, event: dict[str, Any]) -> None:
+        if event.get("authenticator") is None and not self.started:
+            self.report.legacy += 1
+            return
+        self.started = True
+        problem = authenticity.problem(self.key, event)
+        if problem:
+            self.report.findings.append(Finding("authenticity", f"event {event['id']} ({event['type']})", problem))
+
+
 async def verify(db: Database, *, page: int = 5000) -> Report:
-    """Recompute the chain and every closed ballot's result; read-only."""
+    """Recompute the chain, check every event's authenticator, every ballot's votes, comments
+    and observations against their events, and every closed ballot's result; read-only."""
     report = Report()
+    authentic = _Authenticity(db.record_key, report)
     async with db.read() as session:
         report.events = int((await session.execute(sa_select(func.count()).select_from(Event))).scalar_one())
         report.unsealed = int(
@@ -138,20 +160,103 @@ async def verify(db: Database, *, page: int = 5000) -> Report:
             if not rows:
                 break
             report.findings.extend(check_chain(rows, start_seq=seq, start_prev=prev))
+            for row in rows:
+                authentic.check(row)
             report.sealed += len(rows)
             last = rows[-1]
             seq, prev, after = int(last["chain_seq"]) + 1, str(last["hash"]), int(last["chain_seq"])
-        closed = list(
-            (
-                await session.execute(
-                    select(Ballot).where(Ballot.status == BallotStatus.CLOSED.value).order_by(col(Ballot.id))
-                )
-            ).scalars()
+        after = 0
+        while True:
+            query = (
+                select(Event)
+                .where(col(Event.chain_seq).is_(None), col(Event.id) > after)
+                .order_by(col(Event.id))
+                .limit(page)
+            )
+            rows = [_row(e) for e in (await session.execute(query)).scalars()]
+            session.expunge_all()
+            if not rows:
+                break
+            for row in rows:
+                authentic.check(row)
+            after = int(rows[-1]["id"])
+        # The unique constraint refuses a copied authenticator; this finds one if it was dropped.
+        copied = await session.execute(
+            sa_select(col(Event.authenticator), func.count())
+            .where(col(Event.authenticator).is_not(None))
+            .group_by(col(Event.authenticator))
+            .having(func.count() > 1)
         )
-        for ballot in closed:
-            report.ballots_checked += 1
-            report.findings.extend(await _check_ballot(session, ballot))
+        for authenticator, count in copied:
+            report.findings.append(
+                Finding("authenticity", f"{count} events", f"they carry one authenticator ({str(authenticator)[:24]}…)")
+            )
+        ballots = list((await session.execute(select(Ballot).order_by(col(Ballot.id)))).scalars())
+        for ballot in ballots:
+            report.findings.extend(await _check_ballot_rows(session, ballot))
+            if ballot.status == BallotStatus.CLOSED.value:
+                report.ballots_checked += 1
+                report.findings.extend(await _check_ballot(session, ballot))
     return report
+
+
+async def ballot_findings(session: AsyncSession, key: bytes, ballot: Ballot) -> list[Finding]:
+    """What `verify` would find in one ballot: its events' authenticators, its rows, its result."""
+    assert ballot.id is not None
+    found = await _authenticity_of(session, key, await ballot_events(session, ballot.id))
+    found.extend(await _check_ballot_rows(session, ballot))
+    if ballot.status == BallotStatus.CLOSED.value:
+        found.extend(await _check_ballot(session, ballot))
+    return found
+
+
+async def vote_findings(session: AsyncSession, key: bytes, ballot: Ballot) -> list[Finding]:
+    """The ballot's vote events and vote rows, checked before a close counts them."""
+    assert ballot.id is not None
+    query = (
+        select(Event)
+        .where(Event.aggregate == f"ballot:{ballot.id}", col(Event.type).in_(VOTE_TYPES))
+        .order_by(col(Event.id))
+    )
+    vote_events = list((await session.execute(query)).scalars())
+    found = await _authenticity_of(session, key, vote_events)
+    plain = [{"id": e.id, "type": e.type, "payload": e.payload} for e in vote_events]
+    return found + content.check_votes(f"ballot {ballot.id}", plain, await _vote_rows(session, ballot.id))
+
+
+async def _authenticity_of(session: AsyncSession, key: bytes, events: list[Event]) -> list[Finding]:
+    # As in `verify`: events older than the log's first authenticated one predate authenticators.
+    first = (
+        await session.execute(sa_select(func.min(col(Event.id))).where(col(Event.authenticator).is_not(None)))
+    ).scalar_one()
+    found = []
+    for e in events:
+        if e.authenticator is None and (first is None or int(e.id or 0) < int(first)):
+            continue
+        problem = authenticity.problem(key, _row(e))
+        if problem:
+            found.append(Finding("authenticity", f"event {e.id} ({e.type})", problem))
+    return found
+
+
+async def _vote_rows(session: AsyncSession, ballot_id: int) -> list[dict[str, Any]]:
+    # Core rows, not ORM objects: nothing lands in the session's identity map.
+    columns = [col(getattr(Vote, c)) for c in ("id", "body", "position", "reasons", "participate", "experts")]
+    query = sa_select(*columns).where(col(Vote.ballot_id) == ballot_id)
+    return [dict(r._mapping) for r in await session.execute(query)]
+
+
+async def _check_ballot_rows(session: AsyncSession, ballot: Ballot) -> list[Finding]:
+    assert ballot.id is not None
+    subject = f"ballot {ballot.id}"
+    events = [{"id": e.id, "type": e.type, "payload": e.payload} for e in await ballot_events(session, ballot.id)]
+    votes = await _vote_rows(session, ballot.id)
+    names = (*digests.COMMENT_FIELDS, "body", "set_version", "superseded", "observation", "disposition")
+    query = sa_select(*[col(getattr(Comment, c)) for c in names]).where(col(Comment.ballot_id) == ballot.id)
+    stored = [dict(r._mapping) for r in await session.execute(query)]
+    return content.check_votes(subject, events, votes) + content.check_comments(
+        subject, events, stored, every_version=True
+    )
 
 
 async def ballot_events(session: AsyncSession, ballot_id: int) -> list[Event]:

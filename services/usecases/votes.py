@@ -94,7 +94,17 @@ _INSERT_VOTE = insert(_VOTE).returning(_VOTE.c.id)
 # round trip. The ballot is share-locked inside it and must still be open at `now`: a vote that
 # waits for a close in progress is re-checked against the closed row and writes nothing.
 _VOTE_VALUES = ("body", "position", "reasons", "participate", "experts", "actor_id", "actor", "on_behalf_of", "cast_at")
-_EVENT_VALUES = ("occurred_at", "type", "aggregate", "committee_id", "actor", "on_behalf_of", "version", "request_id")
+_EVENT_VALUES = (
+    "occurred_at",
+    "type",
+    "aggregate",
+    "committee_id",
+    "actor",
+    "on_behalf_of",
+    "version",
+    "request_id",
+    "authenticator",
+)
 _OPEN_BALLOT = (
     select_core(_BALLOT.c.id)
     .where(
@@ -246,6 +256,7 @@ async def _one_statement(
         assert row is not None
         event = events.row(
             decision.payload(0),
+            key=db.record_key,
             aggregate=f"ballot:{ballot_id}",
             actor=principal,
             now=now,

@@ -22,9 +22,10 @@ from sqlmodel import col, select
 from schemas.enums import BallotStatus
 from schemas.tables import Event
 from services.platform import signing
+from services.platform.events import key_of as events_key
 from services.platform.settings import Settings
 from services.rules import chain as hash_chain
-from services.rules import draft_names
+from services.rules import content, draft_names
 from services.rules.actors import Principal
 from services.rules.errors import Conflict, Forbidden
 from services.rules.visibility import readable_bodies
@@ -48,6 +49,14 @@ async def build(session: AsyncSession, principal: Principal, ballot_id: int, now
     while await ledger.seal_batch(session, wait=True) == ledger.SEAL_BATCH:
         pass
     ballot = await ballots.get_ballot(session, ballot_id)
+    # A record is signed only as the application wrote it: a row or event written around it
+    # would otherwise be signed as genuine.
+    findings = await ledger.ballot_findings(session, events_key(session), ballot)
+    if findings:
+        raise Conflict(
+            f"Ballot {ballot_id}'s record does not verify, so it is not signed; `ballotdesk verify-log` names "
+            f"what differs: {'; '.join(str(f) for f in findings[:5])}"
+        )
     project = await projects.get_project(session, ballot.project_id)
     committee = await committees.get_committee(session, ballot.committee_id)
     events = [
@@ -148,6 +157,9 @@ def _check_content(record: Mapping[str, Any]) -> list[str]:
         problems.append("the events hold no close of the ballot")
     elif hash_chain.canonical(replay.last_result) != hash_chain.canonical(result):
         problems.append("the ballot's result differs from the one its vote events give")
+    problems.extend(str(f) for f in content.check_current_votes("the record", events, record["votes"]))
+    exported = list(record["comments"])
+    problems.extend(str(f) for f in content.check_comments("the record", events, exported, every_version=False))
     voted = {v["body"]: (v["position"], bool(v["reasons_given"])) for v in record["votes"]}
     from_events = {body: (position, reasons) for body, (_, position, reasons, _) in replay.votes.items()}
     if voted != from_events:

@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import text
 
 from schemas import api
 from schemas.enums import BallotType, Deliverable, Position, Role
@@ -33,7 +32,7 @@ from services.platform.db import Database
 from services.platform.settings import Settings
 from services.rules.actors import ENV_ADMIN
 from services.usecases import ballots, committees, projects, users, votes
-from tests.conftest import REQUIRE_POSTGRES, Clock
+from tests.conftest import REQUIRE_POSTGRES, Clock, empty_tables
 
 CHROMIUM = os.environ.get("BALLOTDESK_TEST_CHROMIUM", "/usr/bin/chromium")
 PORTS = range(int(os.environ.get("BALLOTDESK_TEST_PORT_FROM", "18100")), 18200)
@@ -143,8 +142,7 @@ async def _prepare(url: str) -> None:
             if db.dialect == "sqlite":
                 await conn.run_sync(metadata.create_all)
             else:
-                names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                await empty_tables(conn)
     finally:
         await db.dispose()
 

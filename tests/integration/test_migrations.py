@@ -61,3 +61,36 @@ def test_upgrade_builds_the_declared_schema_and_downgrade_removes_it(empty_datab
     assert _tables(empty_database) <= {"alembic_version"}
     migrate.upgrade(empty_database)
     assert _diff(empty_database) == []
+
+
+def test_the_migrated_record_refuses_edits_and_truncate(empty_database: str) -> None:
+    """Migration 0005 keeps the append-only guard (the authenticator among the columns a seal may
+    not change) and, on PostgreSQL, refuses TRUNCATE of the record's tables."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    migrate.upgrade(empty_database)
+
+    async def run() -> None:
+        engine = create_engine_for(empty_database)
+        insert = (
+            "INSERT INTO event (occurred_at, type, aggregate, actor, payload, version, authenticator) "
+            "VALUES ('2026-12-03 10:00:00', 'x.y', 'a:1', 'me', '{}', 1, 'v1.k.n.m')"
+        )
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(insert))
+                await conn.execute(text("UPDATE event SET chain_seq = 1, prev_hash = 'p', hash = 'h'"))
+            for edit in ["UPDATE event SET authenticator = 'v1.k.n.other'", "DELETE FROM event"]:
+                with pytest.raises(DBAPIError, match="append-only"):
+                    async with engine.begin() as conn:
+                        await conn.execute(text(edit))
+            if engine.dialect.name == "postgresql":
+                for table in ["event", "vote", "comment"]:
+                    with pytest.raises(DBAPIError, match="TRUNCATE is refused"):
+                        async with engine.begin() as conn:
+                            await conn.execute(text(f"TRUNCATE {table} CASCADE"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())

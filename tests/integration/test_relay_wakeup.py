@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.events import CommentsSubmitted
 from schemas.types import utcnow
 from services.platform import events
-from services.platform.db import Database
+from services.platform.db import RECORD_KEY, Database
 from services.rules.actors import system_actor
 from workers import relay
 
@@ -88,7 +88,7 @@ async def test_a_commit_elsewhere_wakes_the_relay_through_notify(postgres_url: s
     try:
         await asyncio.sleep(0.5)
         # Committed without Database.transaction, so the in-process doorbell stays silent.
-        async with AsyncSession(other.engine()) as session, session.begin():
+        async with AsyncSession(other.engine(), info={RECORD_KEY: other.record_key}) as session, session.begin():
             event_id = await events.record(session, _payload(1), aggregate="ballot:1", actor=TESTER, now=utcnow())
         committed = time.monotonic()
         handed = await r.handed_over(event_id, timeout=5)

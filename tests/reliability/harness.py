@@ -27,6 +27,7 @@ from sqlalchemy import text
 from schemas.tables import metadata
 from services.platform.db import Database
 from tests import processes
+from tests.conftest import empty_tables
 
 REQUIRE = os.environ.get("BALLOTDESK_REQUIRE_SERVICES") == "1"
 # Ports of this suite's own servers (APIs, private Redis, PostgreSQL, SMTP).
@@ -199,9 +200,8 @@ async def reset_schema(url: str) -> None:
 
 
 async def truncate(db: Database) -> None:
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     async with db.engine().begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await empty_tables(conn)
 
 
 async def rows(db: Database, sql: str, **params: Any) -> list[Any]:
