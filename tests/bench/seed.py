@@ -13,10 +13,25 @@ from sqlalchemy import insert, select
 
 from schemas import api
 from schemas.enums import BallotType, Role
-from schemas.tables import ApiToken, Comment, Committee, MemberBody, Membership, Project, RoleGrant, User, Vote
+from schemas.events import VoteCast, VoteChanged
+from schemas.tables import (
+    ApiToken,
+    Ballot,
+    Comment,
+    Committee,
+    Event,
+    MemberBody,
+    Membership,
+    Project,
+    RoleGrant,
+    User,
+    Vote,
+)
 from schemas.types import utcnow
+from services.platform import events
 from services.platform.db import Database
 from services.platform.identity import hash_token
+from services.rules import digests
 from services.rules.actors import ENV_ADMIN, Grant, Principal
 from services.usecases import ballots
 
@@ -247,27 +262,57 @@ async def insert_comments(db: Database, ballot_id: int, rows: list[dict[str, Any
 
 
 async def insert_votes(db: Database, world: World, ballot_id: int, changes: int = 1) -> None:
-    """Each body votes; `changes` > 1 adds earlier votes that the latest one overrides."""
+    """Each body votes; `changes` > 1 adds earlier votes that the latest one overrides. Each vote
+    gets the authenticated event the application would write, so a close counts it."""
     now = utcnow()
     positions = ("approve", "disapprove", "abstain")
-    rows = []
-    for round_ in range(changes):
-        for i, code in enumerate(world.codes):
-            position = positions[(i + round_) % 3]
-            rows.append(
-                {
-                    "ballot_id": ballot_id,
-                    "body": code,
-                    "position": position,
-                    "reasons": "Clause 5 conflicts with ISO 9001." if position == "disapprove" else "",
-                    "actor_id": world.user_ids[code],
-                    "actor": f"Delegate {code}",
-                    "on_behalf_of": code,
-                    "cast_at": now,
-                }
-            )
     async with db.transaction() as s:
-        await s.execute(insert(Vote), rows)
+        key = events.key_of(s)
+        ballot = await s.get(Ballot, ballot_id)
+        assert ballot is not None
+        for round_ in range(changes):
+            rows = []
+            for i, code in enumerate(world.codes):
+                position = positions[(i + round_) % 3]
+                rows.append(
+                    {
+                        "ballot_id": ballot_id,
+                        "body": code,
+                        "position": position,
+                        "reasons": "Clause 5 conflicts with ISO 9001." if position == "disapprove" else "",
+                        "actor_id": world.user_ids[code],
+                        "actor": f"Delegate {code}",
+                        "on_behalf_of": code,
+                        "cast_at": now,
+                    }
+                )
+            ids = (await s.execute(insert(Vote).returning(Vote.id), rows)).scalars().all()
+            recorded = []
+            for i, (vote_id, r) in enumerate(zip(ids, rows, strict=True)):
+                digest = digests.vote(r["position"], r["reasons"], None, [])
+                common = {"ballot_id": ballot_id, "vote_id": vote_id, "body": r["body"], "position": r["position"]}
+                payload: VoteCast | VoteChanged = (
+                    VoteCast(**common, reasons=bool(r["reasons"]), digest=digest)
+                    if round_ == 0
+                    else VoteChanged(
+                        **common,
+                        previous_position=positions[(i + round_ - 1) % 3],
+                        reasons=bool(r["reasons"]),
+                        digest=digest,
+                    )
+                )
+                recorded.append(
+                    events.row(
+                        payload,
+                        key=key,
+                        aggregate=f"ballot:{ballot_id}",
+                        actor=ENV_ADMIN,
+                        now=now,
+                        committee_id=ballot.committee_id,
+                        on_behalf_of=r["body"],
+                    )
+                )
+            await s.execute(insert(Event), recorded)
 
 
 async def count(db: Database, query: Any) -> int:
