@@ -237,3 +237,31 @@ def test_keys_of_every_group_compare_with_each_other() -> None:
     for a in keys:
         for b in keys:
             assert (a < b) or (a > b) or (a == b)
+
+
+@pytest.mark.parametrize(
+    ("written", "number"),
+    [
+        ("02", (2,)),
+        ('04.01.3 "Assumed Syntax Rules"', (4, 1, 3)),
+        ("10.01.12 Constant Expression", (10, 1, 12)),
+        ("03.112.04", (3, 112, 4)),
+        ("3.32, 3.32.01, 3.7.5", (3, 32)),
+        ("4.3.3;", (4, 3, 3)),
+        ("5.2 Requirements", (5, 2)),
+    ],
+)
+def test_zero_padded_lists_and_titled_clauses_order_by_their_first_number(written: str, number: tuple[int, ...]) -> None:
+    # The collation tool pads numbers with zeros; a cell may list several clauses or add a title.
+    assert clause_key(written)[:3] == clause_key(".".join(map(str, number)))[:3]
+
+
+def test_zero_padded_clauses_sort_among_plain_ones_and_keep_their_text() -> None:
+    written = ["10.01.12 Constant Expression", "03.112.04", '04.01.3 "Assumed Syntax Rules"', "02", "3.2"]
+    assert sorted(written, key=clause_key) == [
+        "02",
+        "3.2",
+        "03.112.04",
+        '04.01.3 "Assumed Syntax Rules"',
+        "10.01.12 Constant Expression",
+    ]

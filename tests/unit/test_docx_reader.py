@@ -225,6 +225,26 @@ def test_observation_cell_spanning_two_grid_columns_and_grid_after() -> None:
     ]
 
 
+def test_eight_cells_on_an_eighteen_column_grid_map_by_grid_position() -> None:
+    # The collation tool's output: seven cells spanning two grid columns each, the last spanning one
+    # (an 8-column table laid on a 15-column grid here, 18 with gridBefore/After in some files).
+    def wide(values: list[str]) -> Row:
+        return Row([Cell(v, span=2) for v in values[:7]] + [values[7]], grid_before=1, grid_after=2)
+
+    rows = [
+        wide(row8("JP01 023", "12", "04.01.3 \"Assumed Syntax Rules\"", "", "te", "Comment A", "Change A", "")),
+        wide(row8("GB 003", "", "02", "Table 2", "ed", "Comment B", "", "Accepted")),
+    ]
+    got = rows_of(comment_docx(rows, grid_columns=18))
+    assert [(r.mb, r.line, r.clause, r.element, r.type, r.comment, r.proposed_change, r.observation) for r in got] == [
+        ("JP01 023", "12", "04.01.3 \"Assumed Syntax Rules\"", "", "te", "Comment A", "Change A", ""),
+        ("GB 003", "", "02", "Table 2", "ed", "Comment B", "", "Accepted"),
+    ]
+    compiled, problems = parse_compiled_table(comment_docx(rows, grid_columns=18), ALIASES)
+    assert problems == []
+    assert [(r.body, r.original_reference) for r in compiled] == [("JP", "JP01 023"), ("GB", "GB 003")]
+
+
 def test_grid_before_shifts_cells_right() -> None:
     rows = [
         row8("DE-001", "1", "1", "", "te", "Full row", "", ""),
@@ -351,6 +371,14 @@ def test_control_and_private_use_characters_in_text() -> None:
         ("US 1", ("US", "US 1")),
         ("DE/DIN", ("DE", "")),
         ("DE/DIN-004", ("DE", "DE/DIN-004")),
+        # ISO's collation tool 2018.1: a space for the hyphen, a body's file number before the serial.
+        ("GB 003", ("GB", "GB 003")),
+        ("** 001", ("**", "** 001")),
+        ("**  073", ("**", "**  073")),
+        ("JP01 023", ("JP", "JP01 023")),
+        ("JP10 070", ("JP", "JP10 070")),
+        ("jp01 023", ("JP", "jp01 023")),
+        ("JP-001-050", ("JP", "JP-001-050")),
     ],
 )
 def test_parse_mb(mb: str, expected: tuple[str | None, str]) -> None:

@@ -41,7 +41,9 @@ def _first_line(text: str) -> str:
 
 
 _REFERENCE = re.compile(r"^(?P<prefix>.*?)\s*-\s*(?P<number>\d[\w.]*(?:\s*-\s*\d[\w.]*)*)$")
-_SPACED_REFERENCE = re.compile(r"^(?P<prefix>[A-Za-z]{2}|\*\*)\s+(?P<number>\d+)$")
+# The 2018.1 collation tool's forms: a space for the hyphen ("GB 003", "**  073") and a body's own
+# file number before the serial ("JP01 023": the first of several JISC files, all JP).
+_SPACED_REFERENCE = re.compile(r"^(?P<prefix>(?:[A-Za-z]{2}|\*\*)\d*)\s+(?P<number>\d+)$")
 _CODE_WITH_FILE_NUMBER = re.compile(r"^(?P<code>[A-Z]{2,}|\*\*)(?P<file>\d+)$")
 _CODE_WITH_NAME = re.compile(r"^(?P<code>[^()]+?)\s*\((?P<name>[^()]*)\)$")
 _PLACEHOLDER = re.compile(r"^(X{2,}|\?+|TBD|N/?A|-+)$", re.I)
@@ -78,10 +80,10 @@ def _resolve_prefix(prefix: str, amap: Mapping[str, str]) -> str | None:
 
 
 def _parse_mb(mb: str, amap: Mapping[str, str]) -> tuple[str | None, str]:
-    first = _first_line(mb.translate(_DASHES))
-    if not first:
+    written = _first_line(mb.translate(_DASHES))
+    if not written:
         return None, ""
-    first = " ".join(first.split())
+    first = " ".join(written.split())
     m = _REFERENCE.match(first)
     if m:
         prefix = m["prefix"].strip()
@@ -89,7 +91,8 @@ def _parse_mb(mb: str, amap: Mapping[str, str]) -> tuple[str | None, str]:
         return _resolve_prefix(prefix, amap), f"{prefix}-{number}"
     m = _SPACED_REFERENCE.match(first)
     if m:
-        return _resolve_prefix(m["prefix"], amap), first
+        # Kept as written, spaces included: it is how the secretariat's own files name the row.
+        return _resolve_prefix(m["prefix"], amap), written
     if _PLACEHOLDER.match(first):
         return None, ""
     code = _resolve_prefix(first, amap)
@@ -105,7 +108,8 @@ def parse_mb(mb: str, aliases: Mapping[str, str]) -> tuple[str | None, str]:
     ``"DE"``/``"DIN"`` → (``"DE"``, ``""``); ``"AFNOR-003"`` → (``"FR"``, ``"AFNOR-003"``);
     ``"DK2-005"`` → ``"DK"`` (a second file's number); ``"**-001"`` → ``"**"``; ``"ZA-001-030"``
     → (``"ZA"``, ``"ZA-001-030"``); ``"-009"`` → (None, ``"-009"``); placeholders (``"XXX"``,
-    ``"?"``) → (None, ""). A two-letter prefix not in ``aliases`` is taken as an ISO 3166 code;
+    ``"?"``) → (None, ""). The collation tool's spaced forms resolve too and are kept as written:
+    ``"GB 003"`` → ``"GB"``, ``"**  073"`` → ``"**"``, ``"JP01 023"`` → ``"JP"``. A two-letter prefix not in ``aliases`` is taken as an ISO 3166 code;
     any other unknown prefix is a liaison's name and is returned as written (``"JRC (EC)"``,
     ``"TMG"``, ``"IOGP"``). ``"DE (DIN)"`` and ``"DE/DIN"`` resolve when the code or every part is
     an alias. Unicode dashes count as hyphens; the reference is returned with ASCII hyphens and no
