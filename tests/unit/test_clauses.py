@@ -251,7 +251,7 @@ def test_keys_of_every_group_compare_with_each_other() -> None:
         ("5.2 Requirements", (5, 2)),
     ],
 )
-def test_zero_padded_lists_and_titled_clauses_order_by_their_first_number(written: str, number: tuple[int, ...]) -> None:
+def test_zero_padded_listed_and_titled_clauses_order_by_their_first(written: str, number: tuple[int, ...]) -> None:
     # The collation tool pads numbers with zeros; a cell may list several clauses or add a title.
     assert clause_key(written)[:3] == clause_key(".".join(map(str, number)))[:3]
 

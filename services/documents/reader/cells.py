@@ -109,7 +109,8 @@ def parse_mb(mb: str, aliases: Mapping[str, str]) -> tuple[str | None, str]:
     ``"DK2-005"`` → ``"DK"`` (a second file's number); ``"**-001"`` → ``"**"``; ``"ZA-001-030"``
     → (``"ZA"``, ``"ZA-001-030"``); ``"-009"`` → (None, ``"-009"``); placeholders (``"XXX"``,
     ``"?"``) → (None, ""). The collation tool's spaced forms resolve too and are kept as written:
-    ``"GB 003"`` → ``"GB"``, ``"**  073"`` → ``"**"``, ``"JP01 023"`` → ``"JP"``. A two-letter prefix not in ``aliases`` is taken as an ISO 3166 code;
+    ``"GB 003"`` → ``"GB"``, ``"**  073"`` → ``"**"``, ``"JP01 023"`` → ``"JP"``.
+    A two-letter prefix not in ``aliases`` is taken as an ISO 3166 code;
     any other unknown prefix is a liaison's name and is returned as written (``"JRC (EC)"``,
     ``"TMG"``, ``"IOGP"``). ``"DE (DIN)"`` and ``"DE/DIN"`` resolve when the code or every part is
     an alias. Unicode dashes count as hyphens; the reference is returned with ASCII hyphens and no
