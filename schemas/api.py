@@ -294,11 +294,13 @@ class CommentOut(msgspec.Struct):
     submitted_at: datetime
 
 
-class CommentSetOut(msgspec.Struct):
+class CommentSetOut(msgspec.Struct, omit_defaults=True):
     ballot_id: int
     body: str
     set_version: int
     comments: list[CommentOut]
+    # ".doc" or ".odt" when the uploaded file was converted to .docx before it was read.
+    converted_from: str | None = None
 
 
 class ObservationPut(Request):

@@ -45,6 +45,7 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "RATIO_CHECK_ABOVE",
     "UploadRejected",
+    "convertible_format",
     "open_docx",
 ]
 
@@ -109,6 +110,22 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _SAFE_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=True
 )
+
+
+_WORD_STREAM = "WordDocument".encode("utf-16-le")
+_ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+
+
+def convertible_format(data: bytes) -> str:
+    """ ".doc" for a binary Word 97-2003 file, ".odt" for OpenDocument text, "" otherwise: the two
+    formats LibreOffice turns into .docx for us. Told from the content, never from the name."""
+    if data.startswith(_OLE2_MAGIC):
+        encrypted = _ENCRYPTED_PACKAGE in data[:65536] or _ENCRYPTED_PACKAGE in data[-65536:]
+        return ".doc" if _WORD_STREAM in data and not encrypted else ""
+    # An ODF package starts with its uncompressed `mimetype` entry (ODF 1.2, part 3, 3.3).
+    if data.startswith(_ZIP_MAGIC) and data[30:38] == b"mimetype" and _ODT_MIMETYPE in data[38:120]:
+        return ".odt"
+    return ""
 
 
 def open_docx(data: bytes) -> DocxDocument:

@@ -16,7 +16,13 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from schemas.types import utcnow
 from services.http.api.ballots import BallotController
-from services.http.api.deps import provide_idempotency, provide_now, provide_principal, provide_session
+from services.http.api.deps import (
+    provide_converter,
+    provide_idempotency,
+    provide_now,
+    provide_principal,
+    provide_session,
+)
 from services.http.api.directory import DirectoryController
 from services.http.api.documents import DocumentController
 from services.http.api.events import EventController
@@ -28,6 +34,7 @@ from services.http.api.users import UserController
 from services.http.pages.router import template_config, web_handlers
 from services.http.problems import EXCEPTION_HANDLERS
 from services.http.scopes import api_bodies_are_json
+from services.platform.conversion import Converter
 from services.platform.db import Database
 from services.platform.settings import Settings
 
@@ -74,12 +81,13 @@ def create_app(
             "now": Provide(provide_now, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "idem": Provide(provide_idempotency),
+            "converter": Provide(provide_converter, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         guards=[api_bodies_are_json],
         template_config=template_config(),
         middleware=[observe],
-        state=State({"settings": settings, "db": database, "clock": clock}),
+        state=State({"settings": settings, "db": database, "clock": clock, "converter": Converter.of(settings)}),
         request_max_body_size=settings.max_request_bytes,
         openapi_config=OpenAPIConfig(
             title="Ballotdesk",

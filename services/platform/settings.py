@@ -55,6 +55,13 @@ class Settings:
     # How long an API process may reuse a token's principal without asking the database; a token
     # revoked through another process stops working within this time (0: ask on every request).
     token_cache_seconds: float = 5.0
+    # LibreOffice turns uploaded .doc and .odt files into .docx; empty: `soffice` on the PATH (none
+    # found: such files are refused with a sentence saying how to save them as .docx).
+    soffice_path: str = ""
+    convert_timeout_seconds: float = 60.0
+    convert_memory_mb: int = 2048
+    # Conversions at once per API process; more wait their turn.
+    convert_at_once: int = 2
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,6 +78,10 @@ class Settings:
             log_format=_env("BALLOTDESK_LOG_FORMAT") or cls.log_format,
             redeliver_seconds=float(_env("BALLOTDESK_REDELIVER_SECONDS") or cls.redeliver_seconds),
             token_cache_seconds=float(_env("BALLOTDESK_TOKEN_CACHE_SECONDS") or cls.token_cache_seconds),
+            soffice_path=_env("BALLOTDESK_SOFFICE"),
+            convert_timeout_seconds=float(_env("BALLOTDESK_CONVERT_TIMEOUT_SECONDS") or cls.convert_timeout_seconds),
+            convert_memory_mb=int(_env("BALLOTDESK_CONVERT_MEMORY_MB") or cls.convert_memory_mb),
+            convert_at_once=int(_env("BALLOTDESK_CONVERT_AT_ONCE") or cls.convert_at_once),
         )
 
     @property

@@ -232,12 +232,12 @@ def test_eight_cells_on_an_eighteen_column_grid_map_by_grid_position() -> None:
         return Row([Cell(v, span=2) for v in values[:7]] + [values[7]], grid_before=1, grid_after=2)
 
     rows = [
-        wide(row8("JP01 023", "12", "04.01.3 \"Assumed Syntax Rules\"", "", "te", "Comment A", "Change A", "")),
+        wide(row8("JP01 023", "12", '04.01.3 "Assumed Syntax Rules"', "", "te", "Comment A", "Change A", "")),
         wide(row8("GB 003", "", "02", "Table 2", "ed", "Comment B", "", "Accepted")),
     ]
     got = rows_of(comment_docx(rows, grid_columns=18))
     assert [(r.mb, r.line, r.clause, r.element, r.type, r.comment, r.proposed_change, r.observation) for r in got] == [
-        ("JP01 023", "12", "04.01.3 \"Assumed Syntax Rules\"", "", "te", "Comment A", "Change A", ""),
+        ("JP01 023", "12", '04.01.3 "Assumed Syntax Rules"', "", "te", "Comment A", "Change A", ""),
         ("GB 003", "", "02", "Table 2", "ed", "Comment B", "", "Accepted"),
     ]
     compiled, problems = parse_compiled_table(comment_docx(rows, grid_columns=18), ALIASES)

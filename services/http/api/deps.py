@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.http.scopes import only_reads
 from services.platform import idempotency
+from services.platform.conversion import Converter
 from services.platform.db import Database
 from services.platform.identity import authenticate_token, known_principal
 from services.platform.settings import Settings
@@ -26,6 +27,11 @@ async def provide_session(request: Request[Any, Any, State]) -> AsyncGenerator[A
     db: Database = request.app.state.db
     async with db.read() if only_reads(request) else db.transaction() as session:
         yield session
+
+
+def provide_converter(state: State) -> Converter:
+    converter: Converter = state.converter
+    return converter
 
 
 def provide_now(state: State) -> datetime:

@@ -16,6 +16,7 @@ from schemas import api
 from schemas.tables import Document
 from services.http import downloads
 from services.http.downloads import UPLOAD_LIMIT
+from services.platform.conversion import Converted, Converter
 from services.rules.actors import Principal
 from services.rules.errors import InvalidInput
 from services.usecases import collation, imports
@@ -41,11 +42,16 @@ def _document(document: Document) -> Response[Any]:
     return Response(body, status_code=202, headers={"Retry-After": "2"})
 
 
-async def _read(upload: Upload) -> tuple[bytes, str]:
+async def _read(upload: Upload, converter: Converter) -> tuple[Converted, str]:
     data = await upload.file.read()
     if not data:
         raise InvalidInput("The uploaded file is empty.", field="file")
-    return data, upload.file.filename or "upload.docx"
+    # Before the use case's transaction: a conversion takes seconds and holds no lock.
+    return await converter.as_docx(data), upload.file.filename or "upload.docx"
+
+
+def _converted(content: Converted) -> dict[str, str]:
+    return {"converted_from": content.converted_from} if content.converted_from else {}
 
 
 class DocumentController(Controller):
@@ -83,13 +89,24 @@ class DocumentController(Controller):
 
     @post("/comments/{code:str}/upload", operation_id="UploadComments", request_max_body_size=UPLOAD_LIMIT)
     async def upload_comments(
-        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, code: str, data: Multipart
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        converter: Converter,
+        now: datetime,
+        ballot_id: int,
+        code: str,
+        data: Multipart,
     ) -> Response[api.CommentSetOut]:
-        content, _ = await _read(data)
-        rows, first = await imports.import_national(session, principal, ballot_id, code, content, now)
+        content, _ = await _read(data, converter)
+        rows, first = await imports.import_national(session, principal, ballot_id, code, content.data, now)
         version = rows[0].set_version if rows else 0
         out = api.CommentSetOut(
-            ballot_id=ballot_id, body=code, set_version=version, comments=[presenters.comment_out(c) for c in rows]
+            ballot_id=ballot_id,
+            body=code,
+            set_version=version,
+            comments=[presenters.comment_out(c) for c in rows],
+            converted_from=content.converted_from or None,
         )
         return Response(out, status_code=201 if first else 200)
 
@@ -100,11 +117,21 @@ class DocumentController(Controller):
         status_code=200,
     )
     async def upload_observations(
-        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, data: Multipart
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        converter: Converter,
+        now: datetime,
+        ballot_id: int,
+        data: Multipart,
     ) -> dict[str, Any]:
-        content, filename = await _read(data)
-        updated = await imports.import_observations(session, principal, ballot_id, content, filename, now)
-        return {"updated": len(updated), "references": [c.reference for c in updated]}
+        content, filename = await _read(data, converter)
+        updated = await imports.import_observations(session, principal, ballot_id, content.data, filename, now)
+        return {
+            "updated": len(updated),
+            "references": [c.reference for c in updated],
+            **_converted(content),
+        }
 
     @post(
         "/compiled/upload",
@@ -113,8 +140,18 @@ class DocumentController(Controller):
         status_code=201,
     )
     async def upload_compiled(
-        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, data: Multipart
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        converter: Converter,
+        now: datetime,
+        ballot_id: int,
+        data: Multipart,
     ) -> dict[str, Any]:
-        content, filename = await _read(data)
-        count, skipped = await imports.import_compiled(session, principal, ballot_id, content, filename, now)
-        return {"imported": count, "skipped": [{"row": p.row, "message": p.message} for p in skipped]}
+        content, filename = await _read(data, converter)
+        count, skipped = await imports.import_compiled(session, principal, ballot_id, content.data, filename, now)
+        return {
+            "imported": count,
+            "skipped": [{"row": p.row, "message": p.message} for p in skipped],
+            **_converted(content),
+        }

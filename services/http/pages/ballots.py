@@ -21,6 +21,7 @@ from services.http.downloads import UPLOAD_LIMIT
 from services.http.pages.common import (
     FormErrors,
     WebRequest,
+    as_docx,
     convert,
     database,
     field_errors,
@@ -251,8 +252,9 @@ async def upload_template(request: WebRequest, viewer: Principal, ballot_id: int
             errors={"file": "Choose the filled commenting template (.docx)."},
         )
     try:
+        docx = await as_docx(request, content)
         imported, _ = await run(
-            request, lambda s: imports.import_national(s, viewer, ballot_id, body, content, now(request))
+            request, lambda s: imports.import_national(s, viewer, ballot_id, body, docx.data, now(request))
         )
     except DomainError as exc:
         problems = exc.extra.get("problems")
@@ -260,8 +262,12 @@ async def upload_template(request: WebRequest, viewer: Principal, ballot_id: int
         view = await read(request, lambda s: ballot_page_view.read_ballot(s, viewer, ballot_id, body, now(request)))
         return page(request, "upload_report.html", viewer, _status(exc), v=view, report=report, body=body)
     view = await read(request, lambda s: ballot_page_view.read_ballot(s, viewer, ballot_id, body, now(request)))
+    converted = f" (the file was {docx.note})" if docx.note else ""
     report = UploadReport(
-        filename, [], f"{len(imported)} comments imported; they replace {body}'s earlier comments.", imported
+        filename,
+        [],
+        f"{len(imported)} comments imported{converted}; they replace {body}'s earlier comments.",
+        imported,
     )
     return page(request, "upload_report.html", viewer, v=view, report=report, body=body)
 

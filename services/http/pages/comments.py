@@ -15,7 +15,19 @@ from schemas import api
 from schemas.tables import Document
 from services.http import downloads
 from services.http.downloads import UPLOAD_LIMIT
-from services.http.pages.common import WebRequest, convert, field_errors, flash, now, page, read, redirect, run, text
+from services.http.pages.common import (
+    WebRequest,
+    as_docx,
+    convert,
+    field_errors,
+    flash,
+    now,
+    page,
+    read,
+    redirect,
+    run,
+    text,
+)
 from services.rules.actors import Principal
 from services.rules.errors import DomainError
 from services.usecases import collation, comments, imports
@@ -112,8 +124,9 @@ async def upload_observations(request: WebRequest, viewer: Principal, ballot_id:
             errors={"file": "Choose the comment table with the observations."},
         )
     try:
+        docx = await as_docx(request, content)
         updated = await run(
-            request, lambda s: imports.import_observations(s, viewer, ballot_id, content, filename, now(request))
+            request, lambda s: imports.import_observations(s, viewer, ballot_id, docx.data, filename, now(request))
         )
     except DomainError as exc:
         problems = exc.extra.get("problems")
@@ -126,7 +139,8 @@ async def upload_observations(request: WebRequest, viewer: Principal, ballot_id:
             errors={"file": exc.detail},
             problems=problems if isinstance(problems, list) else [],
         )
-    flash(request, f"{len(updated)} observation{'s' if len(updated) != 1 else ''} recorded from {filename}.")
+    converted = f" ({docx.note})" if docx.note else ""
+    flash(request, f"{len(updated)} observation{'s' if len(updated) != 1 else ''} recorded from {filename}{converted}.")
     return redirect(f"/ballots/{ballot_id}/comments")
 
 

@@ -20,6 +20,7 @@ from schemas.api import breaks_one_line
 from services.http.pages import csrf
 from services.http.problems import EXCEPTION_HANDLERS
 from services.http.scopes import only_reads
+from services.platform.conversion import Converted, Converter
 from services.platform.db import Database
 from services.rules.actors import Principal
 from services.rules.errors import DomainError, InvalidInput, NotAuthenticated
@@ -66,6 +67,12 @@ class SecurityHeaders:
 def now(request: WebRequest) -> datetime:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock()
+
+
+async def as_docx(request: WebRequest, content: bytes) -> Converted:
+    """An uploaded .doc or .odt converted to .docx (before any transaction: it takes seconds)."""
+    converter: Converter = request.app.state.converter
+    return await converter.as_docx(content)
 
 
 def database(request: WebRequest) -> Database:
