@@ -217,6 +217,21 @@ class EligibleOut(msgspec.Struct):
     may_comment: bool
 
 
+class ProjectedCriterion(msgspec.Struct):
+    name: str
+    met: bool
+    arithmetic: str
+
+
+class BallotProjection(msgspec.Struct):
+    approved_if_closed_now: bool
+    criteria: list[ProjectedCriterion]
+    not_voted: list[str]
+    can_still_pass: bool
+    can_still_fail: bool
+    needs: str
+
+
 class BallotOut(msgspec.Struct):
     id: int
     project_id: int
@@ -237,6 +252,10 @@ class BallotOut(msgspec.Struct):
     decision: str | None
     decisions_allowed: list[DecisionOption]
     warning: str | None = None
+    # While open, for the secretary, convenor and admin only: what closing now would decide,
+    # whether the P-members that have not voted can still change it, and what it needs
+    # (services.rules.projection: the close's own rule).
+    projection: BallotProjection | None = None
 
 
 class Expert(Request):

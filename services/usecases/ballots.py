@@ -22,8 +22,9 @@ from schemas.tables import Ballot, Eligibility, MemberBody, Vote
 from services.platform import events
 from services.rules import approval, ballot_types, stages
 from services.rules import eligibility as eligibility_rules
-from services.rules.actors import Duty, Principal, require_secretary
+from services.rules.actors import Duty, Principal, is_committee_officer, require_secretary
 from services.rules.errors import Conflict, DeadlinePassed, InvalidInput
+from services.rules.projection import Projection, project
 from services.usecases import committees, ledger, projects
 from services.usecases.lookups import get_or_404, latest_votes
 
@@ -240,7 +241,8 @@ async def eligibility(session: AsyncSession, ballot_id: int) -> list[Eligibility
     return list((await session.execute(query)).scalars())
 
 
-async def tally(session: AsyncSession, ballot: Ballot) -> approval.BallotResult:
+async def _counted(session: AsyncSession, ballot: Ballot) -> tuple[list[str], list[approval.CastVote]]:
+    """The P-member snapshot and the votes that count, as the close reads them."""
     assert ballot.id is not None
     snapshot = {e.party: e for e in await eligibility(session, ballot.id)}
     cast = [
@@ -254,8 +256,23 @@ async def tally(session: AsyncSession, ballot: Ballot) -> approval.BallotResult:
         for v in await current_votes(session, ballot.id)
         if v.body in snapshot and snapshot[v.body].may_vote
     ]
-    p_members = [e.party for e in snapshot.values() if e.is_p_member]
+    return [e.party for e in snapshot.values() if e.is_p_member], cast
+
+
+async def tally(session: AsyncSession, ballot: Ballot) -> approval.BallotResult:
+    p_members, cast = await _counted(session, ballot)
     return approval.tally(BallotType(ballot.type), approval.rulebook(RulebookName(ballot.rulebook)), p_members, cast)
+
+
+async def projection_for(session: AsyncSession, principal: Principal, ballot: Ballot) -> Projection | None:
+    """Where an open ballot stands, for those who may see every vote (never a delegate: it would
+    tell other bodies' votes); None otherwise and once the ballot is not open."""
+    if ballot.status != BallotStatus.OPEN.value:
+        return None
+    if not is_committee_officer(principal, await committees.chain(session, ballot.committee_id)):
+        return None
+    p_members, cast = await _counted(session, ballot)
+    return project(BallotType(ballot.type), approval.rulebook(RulebookName(ballot.rulebook)), p_members, cast)
 
 
 async def close_ballot(session: AsyncSession, principal: Principal, ballot_id: int, now: datetime) -> Ballot:

@@ -54,7 +54,7 @@ async def read_ballot(
 ) -> BallotView:
     ballot = await ballots.get_ballot(session, ballot_id)
     project = await projects.get_project(session, ballot.project_id)
-    out = await presenters.ballot_out(session, ballot, at, project=project)
+    out = await presenters.ballot_out(session, ballot, at, project=project, viewer=principal)
     chain = await committees.chain(session, ballot.committee_id)
     committee = await committees.get_committee(session, ballot.committee_id)
     snapshot = await ballots.eligibility(session, ballot_id)

@@ -12,14 +12,36 @@ from schemas import api
 from schemas.enums import BallotType
 from schemas.tables import Ballot, Comment, Committee, Event, Project, RoleGrant, StageChange, User, Vote
 from services.rules import ballot_types, draft_names, stage_codes
+from services.rules.actors import Principal
+from services.rules.projection import Projection
 from services.rules.vote_decision import RecordedVote
 from services.usecases import committees, projects
-from services.usecases.ballots import deadline_passed
+from services.usecases.ballots import deadline_passed, projection_for
+
+
+def projection_out(projection: Projection | None) -> api.BallotProjection | None:
+    if projection is None:
+        return None
+    return api.BallotProjection(
+        approved_if_closed_now=projection.approved_if_closed_now,
+        criteria=[api.ProjectedCriterion(c.name, c.passed, c.arithmetic) for c in projection.criteria],
+        not_voted=list(projection.not_voted),
+        can_still_pass=projection.can_still_pass,
+        can_still_fail=projection.can_still_fail,
+        needs=projection.needs,
+    )
 
 
 async def ballot_out(
-    session: AsyncSession, ballot: Ballot, now: datetime, *, project: Project | None = None, warning: str | None = None
+    session: AsyncSession,
+    ballot: Ballot,
+    now: datetime,
+    *,
+    project: Project | None = None,
+    warning: str | None = None,
+    viewer: Principal | None = None,
 ) -> api.BallotOut:
+    """`viewer`: who reads one ballot; an officer of its committee also gets the projection."""
     assert ballot.id is not None
     project = project or await projects.get_project(session, ballot.project_id)
     spec = ballot_types.spec(BallotType(ballot.type))
@@ -45,6 +67,7 @@ async def ballot_out(
         decision=ballot.decision,
         decisions_allowed=[api.DecisionOption(code=d.code, label=d.label, path=list(d.path)) for d in decisions],
         warning=warning,
+        projection=projection_out(await projection_for(session, viewer, ballot)) if viewer else None,
     )
 
 

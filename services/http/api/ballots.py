@@ -48,7 +48,8 @@ class BallotController(Controller):
 
     @get("/{ballot_id:int}", operation_id="GetBallot")
     async def read(self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int) -> api.BallotOut:
-        return await presenters.ballot_out(session, await ballots.get_ballot(session, ballot_id), now)
+        ballot = await ballots.get_ballot(session, ballot_id)
+        return await presenters.ballot_out(session, ballot, now, viewer=principal)
 
     @get("/{ballot_id:int}/eligibility", operation_id="GetEligibility")
     async def eligibility(self, session: AsyncSession, principal: Principal, ballot_id: int) -> list[api.EligibleOut]:
