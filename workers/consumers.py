@@ -67,7 +67,9 @@ async def on_collation(ctx: Context, session: AsyncSession, event: Event) -> Non
 
 
 async def on_mail(ctx: Context, session: AsyncSession, event: Event) -> None:
-    mails = await notifications.mails_for(session, event, ctx.settings.public_url)
+    mails = await notifications.mails_for(
+        session, event, ctx.settings.public_url, say_decisive=ctx.settings.reminder_says_decisive
+    )
     if not mails:
         return
     assert event.id is not None
@@ -145,7 +147,9 @@ async def _record_mail_failure(ctx: Context, event_id: int, error: str, *, final
         delivery = await session.get(Delivery, (event_id, "mailer"))
         if event is None:
             return
-        mails = await notifications.mails_for(session, event, ctx.settings.public_url)
+        mails = await notifications.mails_for(
+            session, event, ctx.settings.public_url, say_decisive=ctx.settings.reminder_says_decisive
+        )
         await events.record(
             session,
             NotificationFailed(

@@ -55,6 +55,9 @@ class Settings:
     # How long an API process may reuse a token's principal without asking the database; a token
     # revoked through another process stops working within this time (0: ask on every request).
     token_cache_seconds: float = 5.0
+    # A reminder tells a body whose vote alone would now decide the ballot so. Off by default: it
+    # tells that body something about how the others voted, which some committees keep confidential.
+    reminder_says_decisive: bool = False
     # LibreOffice turns uploaded .doc and .odt files into .docx; empty: `soffice` on the PATH (none
     # found: such files are refused with a sentence saying how to save them as .docx).
     soffice_path: str = ""
@@ -78,6 +81,7 @@ class Settings:
             log_format=_env("BALLOTDESK_LOG_FORMAT") or cls.log_format,
             redeliver_seconds=float(_env("BALLOTDESK_REDELIVER_SECONDS") or cls.redeliver_seconds),
             token_cache_seconds=float(_env("BALLOTDESK_TOKEN_CACHE_SECONDS") or cls.token_cache_seconds),
+            reminder_says_decisive=_env("BALLOTDESK_REMINDER_SAYS_DECISIVE").lower() in ("1", "true", "yes", "on"),
             soffice_path=_env("BALLOTDESK_SOFFICE"),
             convert_timeout_seconds=float(_env("BALLOTDESK_CONVERT_TIMEOUT_SECONDS") or cls.convert_timeout_seconds),
             convert_memory_mb=int(_env("BALLOTDESK_CONVERT_MEMORY_MB") or cls.convert_memory_mb),

@@ -141,3 +141,30 @@ def _fewer_needed(
         return approval.tally(ballot_type, rulebook, members, trial).approved
 
     return _smallest(len(against), turned)
+
+
+def decisive(
+    ballot_type: BallotType,
+    rulebook: approval.Rulebook,
+    p_members: Iterable[str],
+    votes: Sequence[approval.CastVote],
+) -> frozenset[str]:
+    """The P-members that have not voted whose vote alone decides what closing then would give:
+    approved if they approve, not approved if they disapprove (no one else voting meanwhile)."""
+    ballot_type = BallotType(ballot_type)
+    if spec(ballot_type).rule == "none":
+        return frozenset()
+    members = sorted(set(p_members))
+    helps, hurts, _, _ = _sides(ballot_type)
+    np = spec(ballot_type).np_participation
+    pending = approval.tally(ballot_type, rulebook, members, votes).not_voted
+    # Bodies are interchangeable in the rule, so one trial per side answers for all of them.
+    if not pending:
+        return frozenset()
+    probe = pending[0]
+
+    def closes_approved(position: Position) -> bool:
+        extra = approval.CastVote(probe, position, True, reasons=True, participate=True if np else None)
+        return approval.tally(ballot_type, rulebook, members, [*votes, extra]).approved
+
+    return frozenset(pending) if closes_approved(helps) and not closes_approved(hurts) else frozenset()

@@ -24,7 +24,7 @@ from services.rules import approval, ballot_types, stages
 from services.rules import eligibility as eligibility_rules
 from services.rules.actors import Duty, Principal, is_committee_officer, require_secretary
 from services.rules.errors import Conflict, DeadlinePassed, InvalidInput
-from services.rules.projection import Projection, project
+from services.rules.projection import Projection, decisive, project
 from services.usecases import committees, ledger, projects
 from services.usecases.lookups import get_or_404, latest_votes
 
@@ -262,6 +262,12 @@ async def _counted(session: AsyncSession, ballot: Ballot) -> tuple[list[str], li
 async def tally(session: AsyncSession, ballot: Ballot) -> approval.BallotResult:
     p_members, cast = await _counted(session, ballot)
     return approval.tally(BallotType(ballot.type), approval.rulebook(RulebookName(ballot.rulebook)), p_members, cast)
+
+
+async def decisive_bodies(session: AsyncSession, ballot: Ballot) -> frozenset[str]:
+    """The P-members that have not voted whose vote alone would decide the ballot now."""
+    p_members, cast = await _counted(session, ballot)
+    return decisive(BallotType(ballot.type), approval.rulebook(RulebookName(ballot.rulebook)), p_members, cast)
 
 
 async def projection_for(session: AsyncSession, principal: Principal, ballot: Ballot) -> Projection | None:

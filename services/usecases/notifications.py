@@ -58,7 +58,15 @@ async def _describe(session: AsyncSession, ballot: Ballot) -> tuple[str, str]:
     return committee.reference, f"{document} ({ballot.type}) — {project.title}"
 
 
-async def mails_for(session: AsyncSession, event: Event, public_url: str) -> list[Mail]:
+DECISIVE = (
+    "Your vote can decide this ballot: as the votes stand, it would be approved with your approval and "
+    "not approved with your disapproval.\n"
+)
+
+
+async def mails_for(session: AsyncSession, event: Event, public_url: str, *, say_decisive: bool = False) -> list[Mail]:
+    """`say_decisive`: a reminder tells a body whose vote alone would decide the ballot so (an
+    installation setting: it tells that body something about the others' votes)."""
     ballot_id = event.payload.get("ballot_id")
     if not isinstance(ballot_id, int):
         return []
@@ -88,10 +96,14 @@ async def mails_for(session: AsyncSession, event: Event, public_url: str) -> lis
     elif event.type == "ballot.reminder_due":
         voted = {v.body for v in await ballots.current_votes(session, ballot_id)}
         missing = [e.party for e in snapshot if e.may_vote and e.party not in voted]
-        to = await _emails(session, bodies=missing)
         days = event.payload.get("days_before")
         subject = f"[{committee}] Reminder: your vote is due by {deadline}: {what}"
         body = f"Your body has not voted yet on {what}.\nThe ballot closes at {deadline} ({days} days).\n\n{link}\n"
+        decides = await ballots.decisive_bodies(session, ballot) if say_decisive else frozenset()
+        told = await _emails(session, bodies=[b for b in missing if b in decides]) if decides else []
+        told_body = body.replace("\n\n", f"\n{DECISIVE}\n", 1)
+        others = [a for a in await _emails(session, bodies=[b for b in missing if b not in decides]) if a not in told]
+        return [Mail(a, subject, told_body) for a in told] + [Mail(a, subject, body) for a in others]
     elif event.type == "ballot.closed":
         to = await _emails(session, bodies=participants, committees=officers)
         result = event.payload.get("result", {})

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas.tables import Event
+from services.platform.db import Database
+from services.usecases import notifications
 from tests.integration.test_web_pages import committee, sign_in
 from tests.world import ADMIN, World, ok
 
@@ -54,3 +57,24 @@ async def test_the_secretarys_ballot_page_shows_the_projection(client: Any, cloc
     assert "If the ballot closed now:" in page.text and "Not voted yet: FR, JP." in page.text
     await sign_in(client, emails["FR"])
     assert 'id="projection"' not in (await client.get(f"/ballots/{ballot_id}")).text
+
+
+async def test_a_reminder_tells_the_body_whose_vote_decides_when_the_installation_says_so(
+    client: Any, clock: Any, db: Database
+) -> None:
+    w = await World(client, clock).build(p=["DE", "FR", "JP", "GB"])
+    ballot_id = await w.ballot("DIS")
+    await w.vote(ballot_id, "DE", "approve")
+    await w.vote(ballot_id, "FR", "approve")
+    await w.vote(ballot_id, "JP", "disapprove", reasons="Clause 5 conflicts with ISO 9001.")
+    due = Event(type="ballot.reminder_due", aggregate=f"ballot:{ballot_id}", payload={"ballot_id": ballot_id})
+    async with db.read() as session:
+        plain = await notifications.mails_for(session, due, "http://x")
+        told = await notifications.mails_for(session, due, "http://x", say_decisive=True)
+    assert [m.to for m in plain] == [m.to for m in told] == ["gb@example.org"]
+    assert notifications.DECISIVE not in plain[0].body
+    assert notifications.DECISIVE in told[0].body
+    await w.vote(ballot_id, "JP", "approve")  # now approved whatever GB does
+    async with db.read() as session:
+        told = await notifications.mails_for(session, due, "http://x", say_decisive=True)
+    assert notifications.DECISIVE not in told[0].body

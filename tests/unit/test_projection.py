@@ -9,7 +9,7 @@ import pytest
 from schemas.enums import BallotType, Position, RulebookName
 from services.rules import approval
 from services.rules.ballot_types import spec
-from services.rules.projection import project
+from services.rules.projection import decisive, project
 
 ISO = approval.rulebook(RulebookName.ISO)
 IEC = approval.rulebook(RulebookName.IEC)
@@ -126,3 +126,14 @@ def test_the_close_agrees_with_the_projection_before_it(seed: int) -> None:
             closed = approval.tally(ballot_type, rules, members, later)
             assert not closed.approved or p.can_still_pass, (ballot_type, votes, later)
             assert closed.approved or p.can_still_fail, (ballot_type, votes, later)
+
+
+def test_the_vote_that_alone_decides() -> None:
+    four = NINE[:4]
+    votes = [vote("P1", "approve"), vote("P2", "approve"), vote("P3", "disapprove")]
+    # P4 approving: 9 ≥ 8 and 4 ≤ 4, approved; P4 disapproving: 6 < 8, not approved.
+    assert decisive(BallotType.DIS, ISO, four, votes) == {"P4"}
+    three = [vote(b, "approve") for b in four[:3]]
+    assert decisive(BallotType.DIS, ISO, four, three) == set()  # approved whatever P4 does
+    assert decisive(BallotType.DIS, ISO, four, [vote("P1", "disapprove"), vote("P2", "disapprove")]) == set()
+    assert decisive(BallotType.CD_CONSULTATION, ISO, four, []) == set()
