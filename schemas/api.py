@@ -346,3 +346,48 @@ class EventPage(msgspec.Struct):
 class Page(msgspec.Struct):
     items: list[Any]
     next_after: int | None = None
+
+
+EventPrefix = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^[a-z_.]+$")]
+
+
+class WebhookIn(Request):
+    url: Annotated[str, msgspec.Meta(min_length=8, max_length=2000)]
+    # Event type prefixes ("ballot.", "vote.cast"); empty: every event the owner may see.
+    events: Annotated[list[EventPrefix], msgspec.Meta(max_length=50)] = []
+    committee_id: Annotated[int, msgspec.Meta(ge=1, le=2147483647)] | None = None
+    description: Annotated[str, one_line(500)] = ""
+
+
+class WebhookOut(msgspec.Struct):
+    id: int
+    url: str
+    events: list[str]
+    committee_id: int | None
+    description: str
+    active: bool
+    created_at: datetime
+    disabled_at: datetime | None
+    failing_since: datetime | None
+
+
+class WebhookCreated(msgspec.Struct):
+    id: int
+    url: str
+    events: list[str]
+    committee_id: int | None
+    description: str
+    # Shown once: verify each request's `webhook-signature` with it (Standard Webhooks).
+    secret: str
+
+
+class WebhookAttemptOut(msgspec.Struct):
+    delivery_id: int
+    event_id: int
+    event_type: str
+    attempted_at: datetime
+    status_code: int | None
+    error: str
+    duration_ms: int
+    next_attempt_at: datetime | None
+    delivery_status: str

@@ -304,6 +304,33 @@ class NotificationFailed(Payload):
     attempt: int
 
 
+class WebhookRegistered(Payload):
+    type = "webhook.registered"
+    webhook_id: int
+    url: str
+    events: list[str]
+    committee_id: int | None = None
+
+
+class WebhookDeleted(Payload):
+    type = "webhook.deleted"
+    webhook_id: int
+
+
+class WebhookSecretRotated(Payload):
+    type = "webhook.secret_rotated"
+    webhook_id: int
+
+
+class WebhookDisabled(Payload):
+    type = "webhook.disabled"
+    webhook_id: int
+    url: str
+    owner: str
+    failing_since: str
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[Payload]] = {
     cls.type: cls
     for cls in (
@@ -336,5 +363,9 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         ReminderDue,
         NotificationSent,
         NotificationFailed,
+        WebhookRegistered,
+        WebhookDeleted,
+        WebhookSecretRotated,
+        WebhookDisabled,
     )
 }

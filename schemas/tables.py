@@ -305,6 +305,71 @@ class IdempotentRequest(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class Webhook(SQLModel, table=True):
+    """A subscription: events its owner may see, POSTed to `url` signed with its secret."""
+
+    __tablename__ = "webhook"
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    # Event type prefixes ("ballot.", "vote.cast"); empty: every event.
+    events: list[str] = Field(default_factory=list, sa_type=JSONType)
+    committee_id: int | None = Field(default=None, foreign_key="committee.id")
+    description: str = Field(default="", max_length=500)
+    # The signing secret, encrypted with a key derived from the record key (never stored plain).
+    secret: str = Field(max_length=400)
+    owner_id: int | None = Field(default=None, foreign_key="app_user.id")
+    # Who registered it, as events record actors; an admin token has no user row.
+    owner: str = Field(max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    # Events after this one are sent: nothing from before registration.
+    start_event_id: int = Field(default=0, sa_column=Column(BigId, nullable=False, server_default="0"))
+    active: bool = True
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Deleted webhooks stay (their deliveries and the events name them) but send nothing.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one webhook: written when the event is chained, attempted until it succeeds."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_id"),
+        Index("ix_webhook_delivery_due", "done_at", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    webhook_id: int = Field(foreign_key="webhook.id", index=True)
+    event_id: int = Field(sa_column=Column(BigId, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # "pending", "succeeded", "failed" (retries exhausted) or "dropped" (the webhook was disabled or deleted).
+    status: str = Field(default="pending", max_length=20)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One POST of a delivery, with what came back."""
+
+    __tablename__ = "webhook_attempt"
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    delivery_id: int = Field(sa_column=Column(BigId, nullable=False, index=True))
+    attempted_at: datetime = Field(sa_type=UTCDateTime)
+    status_code: int | None = None
+    error: str = Field(default="", max_length=500)
+    duration_ms: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookCursor(SQLModel, table=True):
+    """How far along the chain webhook deliveries have been written (one row)."""
+
+    __tablename__ = "webhook_cursor"
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0, sa_column=Column(BigId, nullable=False))
+
+
 __all__ = [
     "ApiToken",
     "Ballot",
@@ -324,5 +389,9 @@ __all__ = [
     "StageChange",
     "User",
     "Vote",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookCursor",
+    "WebhookDelivery",
     "metadata",
 ]

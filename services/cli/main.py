@@ -36,7 +36,7 @@ SWEEP_SECONDS = 15.0
 
 def embedded_workers(settings: Settings, db: Database) -> Any:
     """Embedded mode: the dramatiq worker, the outbox relay and the scheduler inside `serve`."""
-    from workers import scheduler, sealer
+    from workers import scheduler, sealer, webhook_sender
     from workers.runtime import Runtime
 
     runtime = Runtime(settings, db)
@@ -49,6 +49,7 @@ def embedded_workers(settings: Settings, db: Database) -> Any:
             asyncio.create_task(runtime.relay(stop, dispose=False)),
             asyncio.create_task(scheduler.run(db, stop)),
             asyncio.create_task(sealer.run(db, stop)),
+            asyncio.create_task(webhook_sender.run(db, settings, stop)),
         ]
         try:
             yield
@@ -107,7 +108,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 def _worker_process(threads: int, prefetch: int) -> None:
     """One worker process: dramatiq threads plus an outbox relay, until SIGTERM or SIGINT."""
     from services.platform import logs
-    from workers import sealer
+    from workers import sealer, webhook_sender
     from workers.runtime import BackgroundLoop, Runtime
 
     # Blocked before any thread starts (threads inherit it): only sigwait below takes the signal.
@@ -117,7 +118,11 @@ def _worker_process(threads: int, prefetch: int) -> None:
     runtime = Runtime(settings)
     runtime.start_worker(threads=threads, prefetch=prefetch)
     background = BackgroundLoop()
-    background.start(runtime.relay(background.stop), sealer.run(runtime.db, background.stop))
+    background.start(
+        runtime.relay(background.stop),
+        sealer.run(runtime.db, background.stop),
+        webhook_sender.run(runtime.db, settings, background.stop),
+    )
     log.info("worker process ready: pid %s, %s threads", os.getpid(), threads)
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
     log.info("worker stopping: finishing the messages in hand")

@@ -31,12 +31,14 @@ from services.http.api.ops import metrics_endpoint, observe, ready
 from services.http.api.projects import ProjectController
 from services.http.api.record import ballot_record, signing_key
 from services.http.api.users import UserController
+from services.http.api.webhooks import WebhookController
 from services.http.pages.router import template_config, web_handlers
 from services.http.problems import EXCEPTION_HANDLERS
 from services.http.scopes import api_bodies_are_json
 from services.platform.conversion import Converter
 from services.platform.db import Database
 from services.platform.settings import Settings
+from services.platform.webhook_http import Policy
 
 
 @get("/health", operation_id="Health", include_in_schema=False)
@@ -72,6 +74,7 @@ def create_app(
             DocumentController,
             UserController,
             EventController,
+            WebhookController,
             ballot_record,
             signing_key,
             *web_handlers(settings),
@@ -87,7 +90,15 @@ def create_app(
         guards=[api_bodies_are_json],
         template_config=template_config(),
         middleware=[observe],
-        state=State({"settings": settings, "db": database, "clock": clock, "converter": Converter.of(settings)}),
+        state=State(
+            {
+                "settings": settings,
+                "db": database,
+                "clock": clock,
+                "converter": Converter.of(settings),
+                "webhook_policy": Policy.of(settings),
+            }
+        ),
         request_max_body_size=settings.max_request_bytes,
         openapi_config=OpenAPIConfig(
             title="Ballotdesk",

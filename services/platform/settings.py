@@ -58,6 +58,13 @@ class Settings:
     # A reminder tells a body whose vote alone would now decide the ballot so. Off by default: it
     # tells that body something about how the others voted, which some committees keep confidential.
     reminder_says_decisive: bool = False
+    # Production webhooks go to public https addresses only; 1 allows private ones (and http) for
+    # installations whose receivers live inside their own network.
+    webhook_allow_private: bool = False
+    # Seconds after each failed attempt; when spent, the delivery has failed.
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    # A webhook failing this long without one success is disabled and its owner told.
+    webhook_disable_after_hours: float = 24.0
     # LibreOffice turns uploaded .doc and .odt files into .docx; empty: `soffice` on the PATH (none
     # found: such files are refused with a sentence saying how to save them as .docx).
     soffice_path: str = ""
@@ -82,6 +89,11 @@ class Settings:
             redeliver_seconds=float(_env("BALLOTDESK_REDELIVER_SECONDS") or cls.redeliver_seconds),
             token_cache_seconds=float(_env("BALLOTDESK_TOKEN_CACHE_SECONDS") or cls.token_cache_seconds),
             reminder_says_decisive=_env("BALLOTDESK_REMINDER_SAYS_DECISIVE").lower() in ("1", "true", "yes", "on"),
+            webhook_allow_private=_env("BALLOTDESK_WEBHOOK_ALLOW_PRIVATE").lower() in ("1", "true", "yes", "on"),
+            webhook_retry_schedule=_env("BALLOTDESK_WEBHOOK_RETRY_SCHEDULE") or cls.webhook_retry_schedule,
+            webhook_disable_after_hours=float(
+                _env("BALLOTDESK_WEBHOOK_DISABLE_AFTER_HOURS") or cls.webhook_disable_after_hours
+            ),
             soffice_path=_env("BALLOTDESK_SOFFICE"),
             convert_timeout_seconds=float(_env("BALLOTDESK_CONVERT_TIMEOUT_SECONDS") or cls.convert_timeout_seconds),
             convert_memory_mb=int(_env("BALLOTDESK_CONVERT_MEMORY_MB") or cls.convert_memory_mb),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import io
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -608,20 +607,17 @@ def test_compiled_table_without_a_comment_table() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("n", "budget"), [(1_000, 1.0), (5_000, 3.0)])
-def test_large_filled_template_parses_fast(n: int, budget: float) -> None:
+@pytest.mark.parametrize("n", [1_000, 5_000])
+def test_large_filled_template_parses_whole(n: int) -> None:
+    # Its speed is the benchmark's (import_5000), measured beside anchors, not asserted here.
     data = comment_docx(many_rows(n))
-    started = time.perf_counter()
     rows, problems = parse_national_comments(data, "DE", ALIASES)
-    elapsed = time.perf_counter() - started
-    print(f"\n{n} rows, {len(data):,} bytes: parsed in {elapsed:.3f} s")
     assert problems == []
     assert len(rows) == n
     assert [r.row for r in rows[:3]] == [1, 2, 3]
     assert rows[-1].row == n
     assert rows[-1].original_reference == f"DE-{n:03d}"
     assert rows[-1].comment.endswith("A second paragraph explains why.")
-    assert elapsed < budget
 
 
 # ---------------------------------------------------------------------------------------------
