@@ -19,13 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from schemas import api
-from schemas.enums import BallotStatus, Role
+from schemas.enums import Role
 from schemas.events import WebhookDeleted, WebhookDisabled, WebhookRegistered, WebhookSecretRotated
 from schemas.tables import (
-    Ballot,
-    Eligibility,
     Event,
-    User,
     Webhook,
     WebhookAttempt,
     WebhookCursor,
@@ -33,12 +30,11 @@ from schemas.tables import (
 )
 from services.platform import events, webhook_http
 from services.platform.db import Database
-from services.platform.identity import principal_for_user
 from services.rules import event_visibility as visibility
 from services.rules import webhooks as rules
 from services.rules.actors import Principal, is_secretary, system_actor
 from services.rules.errors import Forbidden, InvalidInput, NotFound
-from services.usecases import committees
+from services.usecases import committees, event_access
 
 FAN_OUT_BATCH = 500
 # A claimed delivery is not claimed again for this long: longer than one POST may take.
@@ -169,36 +165,6 @@ async def attempts(
 # --- fan-out, in the sealer's transaction -----------------------------------------------------------
 
 
-async def _reader_of(session: AsyncSession, hook: Webhook, parents: dict[int, int | None]) -> visibility.Reader:
-    if hook.owner_id is None:
-        return visibility.Reader(admin=True)  # registered with the administrator's token
-    user = await session.get(User, hook.owner_id)
-    if user is None or not user.active:
-        return visibility.Reader()
-    principal = await principal_for_user(session, user)
-    offices = principal.committees(Role.SECRETARY, Role.CONVENOR)
-    return visibility.Reader(
-        admin=principal.is_admin,
-        offices=visibility.offices_with_subgroups(offices, parents),
-        bodies=frozenset(principal.bodies(Role.DELEGATE, Role.COMMENTER)),
-    )
-
-
-async def _ballot_facts(session: AsyncSession, ballot_id: int) -> visibility.BallotFacts | None:
-    ballot = await session.get(Ballot, ballot_id)
-    if ballot is None:
-        return None
-    rows = await session.execute(sa_select(col(Eligibility.party)).where(col(Eligibility.ballot_id) == ballot_id))
-    return visibility.BallotFacts(frozenset(rows.scalars()), ballot.status == BallotStatus.CLOSED.value)
-
-
-def _ballot_id(event: Event) -> int | None:
-    if event.aggregate.startswith("ballot:"):
-        return int(event.aggregate.split(":", 1)[1])
-    found = event.payload.get("ballot_id")
-    return found if isinstance(found, int) else None
-
-
 async def fan_out(session: AsyncSession, now: datetime) -> int:
     """Write the deliveries of the events chained since the last call; returns how many."""
     cursor = await session.get(WebhookCursor, 1, with_for_update=True)
@@ -230,30 +196,20 @@ async def fan_out(session: AsyncSession, now: datetime) -> int:
         ).scalars()
     )
     parents = await committees.parents(session)
-    readers = {h.id: await _reader_of(session, h, parents) for h in hooks}
+    readers = {h.id: await event_access.reader_of_user(session, h.owner_id) for h in hooks}
     scopes = {
         h.id: visibility.offices_with_subgroups({h.committee_id}, parents) if h.committee_id else None for h in hooks
     }
-    facts: dict[int, visibility.BallotFacts | None] = {}
+    facts = event_access.Facts()
     deliveries: list[dict[str, Any]] = []
     for event in rows:
-        ballot_id = _ballot_id(event)
-        if ballot_id is not None and ballot_id not in facts:
-            facts[ballot_id] = await _ballot_facts(session, ballot_id)
         for hook in hooks:
             scope = scopes[hook.id]
             if int(event.id or 0) <= hook.start_event_id or not rules.wants(hook.events, event.type):
                 continue
             if scope is not None and event.committee_id not in scope:
                 continue
-            seen = visibility.may_see(
-                readers[hook.id],
-                event_type=event.type,
-                committee_id=event.committee_id,
-                body=visibility.body_of(event.type, event.on_behalf_of, event.payload),
-                ballot=facts.get(ballot_id) if ballot_id is not None else None,
-            )
-            if seen:
+            if await event_access.sees(session, readers[hook.id], event, facts):
                 deliveries.append(
                     {"webhook_id": hook.id, "event_id": event.id, "created_at": now, "next_attempt_at": now}
                 )

@@ -89,7 +89,8 @@ READS: dict[str, tuple[Any, ...]] = {
     "FR's comments": (FR,   FR,  NONE, FR,   NONE, FR,   NONE, NONE, NONE, NONE, NONE, 401, 401),
     # Vote and comment events in the project's history and in the event log.
     "history":       (C,    C,   NONE, C,    DE,   FR,   SE,   NONE, DE,   SE,   NONE, 401, 401),
-    "event log":     (C,    C,   NONE, C,    NONE, NONE, NONE, NONE, NONE, NONE, NONE, 401, 401),
+    # The same rule for the event log, the live stream and webhooks (services.rules.event_visibility).
+    "event log":     (C,    C,   NONE, C,    DE,   FR,   SE,   NONE, DE,   SE,   NONE, 401, 401),
     # The compiled comments while open ("comments so far") are for the officers.
     "comments.csv":  (200,  200, 403,  200,  403,  403,  403,  403,  403,  403,  403,  401, 401),
     "comments.xlsx": (200,  200, 403,  200,  403,  403,  403,  403,  403,  403,  403,  401, 401),

@@ -231,3 +231,23 @@ async def test_who_may_register(client: Any, clock: Any, receiver: Receiver) -> 
     assert (await client.delete(f"/api/v1/webhooks/{hook_id}", headers=w.headers["DE"])).status_code == 404
     assert (await client.delete(f"/api/v1/webhooks/{hook_id}", headers=w.headers["secretary"])).status_code == 204
     assert await ok(await client.get("/api/v1/webhooks", headers=w.headers["secretary"])) == []
+
+
+async def test_a_delegate_reads_its_bodys_events_and_others_only_after_close(client: Any, clock: Any) -> None:
+    w = await World(client, clock).build(p=["DE", "FR"], others=["US"])
+    ballot_id = await w.ballot("DIS")
+    await w.vote(ballot_id, "DE", "approve")
+    await w.vote(ballot_id, "FR", "disapprove", reasons="Clause 5 conflicts with ISO 9001.")
+
+    async def seen(who: str) -> list[tuple[str, Any]]:
+        page = await ok(await client.get("/api/v1/events?limit=1000", headers=w.headers[who]))
+        return [(e["type"], e["payload"].get("body")) for e in page["items"]]
+
+    de = await seen("DE")
+    assert ("vote.cast", "DE") in de and ("vote.cast", "FR") not in de
+    assert ("ballot.opened", None) in de
+    assert await seen("US") == [] or all(t.startswith("ballot.") for t, _ in await seen("US"))
+    officer = await seen("secretary")
+    assert ("vote.cast", "FR") in officer and ("vote.cast", "DE") in officer
+    await w.close(ballot_id)
+    assert ("vote.cast", "FR") in await seen("DE")

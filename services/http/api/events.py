@@ -9,9 +9,8 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import api
-from schemas.enums import Role
-from services.platform import events
 from services.rules.actors import Principal
+from services.usecases import event_access
 from services.views import presenters
 
 
@@ -29,10 +28,8 @@ class EventController(Controller):
         type: Annotated[str | None, Parameter(max_length=60)] = None,
         aggregate: Annotated[str | None, Parameter(max_length=60)] = None,
     ) -> api.EventPage:
-        # Officers read their committees' log; the full log is the administrator's.
-        scope = None if principal.is_admin else sorted(principal.committees(Role.SECRETARY, Role.CONVENOR))
-        rows = await events.page(
-            session, after=after, limit=limit, types=[type] if type else [], aggregate=aggregate, committee_ids=scope
+        # What each reader may see: services.rules.event_visibility (the same rule as webhooks').
+        rows, cursor = await event_access.readable_page(
+            session, principal, after=after, limit=limit, types=[type] if type else [], aggregate=aggregate
         )
-        items = [presenters.event_out(e) for e in rows]
-        return api.EventPage(items=items, next_after=items[-1].id if items else after)
+        return api.EventPage(items=[presenters.event_out(e) for e in rows], next_after=cursor)
