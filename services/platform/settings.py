@@ -55,6 +55,13 @@ class Settings:
     # How long an API process may reuse a token's principal without asking the database; a token
     # revoked through another process stops working within this time (0: ask on every request).
     token_cache_seconds: float = 5.0
+    # A web session ends this long after sign-in whatever happens, and sooner after this long
+    # without a request (a request never carries it past its absolute end).
+    session_hours: float = 12.0
+    session_idle_minutes: float = 60.0
+    # API tokens: the lifetime a new token gets unless it asks for less, and the most it may ask.
+    token_days: int = 90
+    token_max_days: int = 365
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,6 +78,10 @@ class Settings:
             log_format=_env("BALLOTDESK_LOG_FORMAT") or cls.log_format,
             redeliver_seconds=float(_env("BALLOTDESK_REDELIVER_SECONDS") or cls.redeliver_seconds),
             token_cache_seconds=float(_env("BALLOTDESK_TOKEN_CACHE_SECONDS") or cls.token_cache_seconds),
+            session_hours=float(_env("BALLOTDESK_SESSION_HOURS") or cls.session_hours),
+            session_idle_minutes=float(_env("BALLOTDESK_SESSION_IDLE_MINUTES") or cls.session_idle_minutes),
+            token_days=int(_env("BALLOTDESK_TOKEN_DAYS") or cls.token_days),
+            token_max_days=int(_env("BALLOTDESK_TOKEN_MAX_DAYS") or cls.token_max_days),
         )
 
     @property
