@@ -93,7 +93,9 @@ async def test_every_process_counts_the_same_attempts(client: Any, db: Database,
     other_process = Database(db.url)  # its own engines and pool, the same database
     try:
         for n in range(5):
-            assert await _try(db if n % 2 else other_process, clock, emails["DE"], f"g{n}", f"198.51.100.{n}") == "wrong"
+            assert (
+                await _try(db if n % 2 else other_process, clock, emails["DE"], f"g{n}", f"198.51.100.{n}") == "wrong"
+            )
         assert await _try(other_process, clock, emails["DE"], PASSWORD, "198.51.100.200") == "wait 30"
         assert await _try(db, clock, emails["DE"], PASSWORD, "198.51.100.201") == "wait 30"
     finally:

@@ -70,7 +70,9 @@ async def test_a_token_ends_after_its_lifetime(client: Any, clock: Clock) -> Non
 async def test_the_lifetimes_are_settings(settings: Settings, db: Database, clock: Clock, client: Any) -> None:
     w = await World(client, clock).build(p=["DE"])
     de_id = await _user_id(client, w.headers["DE"])
-    custom = Settings(database_url=settings.database_url, admin_token=settings.admin_token, token_days=3, token_max_days=5)
+    custom = Settings(
+        database_url=settings.database_url, admin_token=settings.admin_token, token_days=3, token_max_days=5
+    )
     async with AsyncTestClient(app=create_app(custom, db=db, clock=clock)) as other:
         made = await ok(await other.post(f"/api/v1/users/{de_id}/tokens", json={}, headers=ADMIN), 201)
         assert made["expires_at"].startswith(str((clock.now + timedelta(days=3)).date()))

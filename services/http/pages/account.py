@@ -40,9 +40,12 @@ async def change_password(request: WebRequest, viewer: Principal) -> Template | 
         await sign_in.change_password(
             web_session.database(request), viewer, sid, current, new, web_session.client_address(request), now(request)
         )
+    except TooManyAttempts as exc:
+        response = page(request, "account_password.html", viewer, exc.status, errors=field_errors(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except DomainError as exc:
-        status = exc.status if isinstance(exc, TooManyAttempts) else 422
-        return page(request, "account_password.html", viewer, status, errors=field_errors(exc))
+        return page(request, "account_password.html", viewer, 422, errors=field_errors(exc))
     flash(request, "Your password has been changed; your other sessions have ended.")
     return redirect("/")
 
