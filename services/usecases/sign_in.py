@@ -7,7 +7,9 @@ transaction holds the only write lock, and a guesser must not stall every vote b
 
 from __future__ import annotations
 
+import math
 import secrets
+import weakref
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, text, update
@@ -27,6 +29,11 @@ WRONG = "The e-mail address or the password is not right."
 TOUCH_EVERY = timedelta(minutes=1)
 _ACCOUNT_LOCK, _ADDRESS_LOCK = 72_010, 72_011  # advisory lock classes (PostgreSQL)
 _DUMMY_HASH: list[str] = []
+# Refusals this process has already read from the table, until their wait ends: a flood of
+# guesses for one account from one address is then refused without a query (the table stays the
+# authority every process counts; forgetting this only costs a query).
+_HELD: weakref.WeakKeyDictionary[Database, dict[tuple[str, str], datetime]] = weakref.WeakKeyDictionary()
+_HELD_MAX = 10_000
 
 
 async def _dummy_hash() -> str:
@@ -77,8 +84,15 @@ def _refuse(seconds: int) -> TooManyAttempts:
 async def _begin_attempt(db: Database, email: str, address: str, now: datetime) -> tuple[int, User | None]:
     """Throttle, then record the attempt as failed before the password is checked, so guesses
     sent at once all count. Returns the attempt's id and the account (None: no such person)."""
+    known = _HELD.setdefault(db, {})
+    held = known.get((email, address))
+    if held is not None and held > now:
+        raise _refuse(math.ceil((held - now).total_seconds()))
     async with db.read() as session:  # a flood is refused here, without a write
         if seconds := await _wait(session, email, address, now):
+            if len(known) >= _HELD_MAX:
+                known.clear()
+            known[(email, address)] = now + timedelta(seconds=seconds)
             raise _refuse(seconds)
     async with db.transaction() as session:
         if not db.sql.writers_serialised:  # SQLite's write lock already serialises this
