@@ -150,6 +150,10 @@ def test_a_dis_ballot_through_every_role_in_the_browser(site: Site, browser: Any
 
     # --- the deadline passes ---------------------------------------------------------------
     site.clock.advance(weeks=13)
+    # A session ends twelve hours after sign-in at the latest: thirteen weeks on, DE signs in again.
+    de.goto(ballot)
+    assert "/login" in de.url
+    de = sign_in(browser, site, "de")
     de.goto(ballot)
     assert "The deadline has passed" in de.locator(".notice").inner_text()
     assert de.locator("form[action$='/vote']").count() == 0
