@@ -179,12 +179,38 @@ class UserOut(msgspec.Struct):
 
 class TokenCreate(Request):
     label: Annotated[str, one_line(100)] = ""
+    # Lifetime; the server's default when absent, never more than its maximum (BALLOTDESK_TOKEN_MAX_DAYS).
+    days: Annotated[int, Meta(ge=1, le=3650)] | None = None
 
 
 class TokenOut(msgspec.Struct):
     id: int
     token: str
     label: str
+    expires_at: datetime
+
+
+class TokenInfo(msgspec.Struct):
+    """A token without its secret (which the server never kept)."""
+
+    id: int
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    active: bool
+
+
+class Revoked(msgspec.Struct):
+    revoked: int
+
+
+class LoginAttemptOut(msgspec.Struct):
+    id: int
+    occurred_at: datetime
+    email: str
+    address: str
+    succeeded: bool
 
 
 class BallotCreate(Request):

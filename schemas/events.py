@@ -220,6 +220,14 @@ class PasswordSet(Payload):
     user_id: int
 
 
+class SessionsEnded(Payload):
+    """A person's web sessions were ended at once (by an administrator, or a password change)."""
+
+    type = "user.sessions_ended"
+    user_id: int
+    sessions: int
+
+
 class CommentsImported(Payload):
     """A compiled table made elsewhere (e.g. ISO's collation tool) imported by the secretariat."""
 
@@ -355,6 +363,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         TokenIssued,
         TokenRevoked,
         PasswordSet,
+        SessionsEnded,
         CommentsImported,
         ObservationsImported,
         DocumentRequested,

@@ -205,7 +205,41 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     label: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Tokens end: a token copied somewhere works until this moment at the latest.
+    expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds the session's id; the table only its hash, so the
+    database alone signs nobody in, and sign-out (or revocation) ends the session everywhere."""
+
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Every password checked at sign-in, shared by all processes: the throttle counts these, and
+    an administrator reads them."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "occurred_at"),
+        Index("ix_login_attempt_address_at", "address", "occurred_at"),
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    email: str = Field(max_length=254)
+    address: str = Field(max_length=64)
+    # Written as a failure before the password is checked (concurrent guesses all count), turned
+    # into a success after.
+    succeeded: bool = False
 
 
 class Event(SQLModel, table=True):

@@ -18,6 +18,7 @@ from schemas.enums import BallotType, CommentType, Deliverable, LiaisonCategory,
 from schemas.tables import ApiToken, Committee, User
 from services.platform.db import Database
 from services.platform.identity import principal_for_user
+from services.platform.settings import Settings
 from services.rules.actors import DEMO, Principal
 from services.usecases import ballots, comments, committees, projects, users, votes
 
@@ -322,20 +323,22 @@ async def _cd_open(db: Database, project_id: int, now: datetime) -> None:
 
 async def issue_passwords(db: Database, now: datetime) -> dict[str, str]:
     """Fresh passwords for the demo users' sign-in to the web pages, printed beside the tokens."""
+    passwords = {u.key: f"{u.key.split('-')[0]}-{secrets.token_urlsafe(6)}" for u in DEMO_USERS}
+    # Hashed before the transaction, so argon2 never holds the write lock.
+    hashes = {key: await users.new_password(password) for key, password in passwords.items()}
     issued: dict[str, str] = {}
     async with db.transaction() as session:
         for u in DEMO_USERS:
             user = (await session.execute(select(User).where(User.email == u.email))).scalar_one_or_none()
             if user is None or user.id is None:
                 continue
-            password = f"{u.key.split('-')[0]}-{secrets.token_urlsafe(6)}"
-            await users.set_password(session, DEMO, user.id, password, now)
-            issued[u.key] = password
+            await users.set_password(session, DEMO, user.id, hashes[u.key], now)
+            issued[u.key] = passwords[u.key]
     return issued
 
 
-async def issue_tokens(db: Database, now: datetime) -> list[tuple[DemoUser, str]]:
-    """Fresh tokens for the demo users; the previous start-up's tokens are revoked."""
+async def issue_tokens(db: Database, now: datetime, days: int = Settings.token_days) -> list[tuple[DemoUser, str]]:
+    """Fresh tokens for the demo users (the default lifetime); the previous start-up's are revoked."""
     issued: list[tuple[DemoUser, str]] = []
     async with db.transaction() as session:
         for u in DEMO_USERS:
@@ -350,6 +353,6 @@ async def issue_tokens(db: Database, now: datetime) -> list[tuple[DemoUser, str]
             for token_id in list((await session.execute(previous)).scalars()):
                 assert token_id is not None
                 await users.revoke_token(session, DEMO, token_id, now)  # recorded, as any revocation
-            _, plain = await users.issue_token(session, DEMO, user.id, TOKEN_LABEL, now)
+            _, plain = await users.issue_token(session, DEMO, user.id, TOKEN_LABEL, now, days=days, max_days=days)
             issued.append((u, plain))
     return issued

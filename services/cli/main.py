@@ -243,15 +243,24 @@ def _parse_role(text: str, committees: dict[str, int]) -> api.RoleIn:
 
 def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
     async def run(db: Database) -> tuple[int, str | None]:
+        password_hash = await users.new_password(args.password) if args.password else None
         async with db.transaction() as session:
             refs = {c.reference: c.id for c in (await session.execute(select(Committee))).scalars() if c.id}
             roles = [_parse_role(r, refs) for r in args.role]
             data = api.UserCreate(name=args.name, email=args.email, roles=roles, password=args.password)
-            user = await users.create_user(session, ENV_ADMIN, data, utcnow())
+            user = await users.create_user(session, ENV_ADMIN, data, utcnow(), password_hash)
             assert user.id is not None
             token = None
             if args.token:
-                _, token = await users.issue_token(session, ENV_ADMIN, user.id, "cli", utcnow())
+                _, token = await users.issue_token(
+                    session,
+                    ENV_ADMIN,
+                    user.id,
+                    "cli",
+                    utcnow(),
+                    days=settings.token_days,
+                    max_days=settings.token_max_days,
+                )
             return user.id, token
 
     user_id, token = with_database(settings, run)
@@ -267,7 +276,15 @@ def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
             user = (await session.execute(select(User).where(User.email == args.email.lower()))).scalar_one_or_none()
             if user is None or user.id is None:
                 raise DomainError(f"There is no user with e-mail {args.email}.")
-            _, token = await users.issue_token(session, ENV_ADMIN, user.id, args.label, utcnow())
+            _, token = await users.issue_token(
+                session,
+                ENV_ADMIN,
+                user.id,
+                args.label,
+                utcnow(),
+                days=settings.token_days,
+                max_days=settings.token_max_days,
+            )
             return token
 
     print(f"API token (shown once): {with_database(settings, run)}")

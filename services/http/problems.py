@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from schemas.api import breaks_one_line
-from services.rules.errors import DomainError
+from services.rules.errors import DomainError, TooManyAttempts
 
 log = logging.getLogger("ballotdesk.http")
 PROBLEM = "application/problem+json"
@@ -24,7 +24,8 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
 
 
 def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return problem(exc.status, exc.title, exc.detail, **exc.extra)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return problem(exc.status, exc.title, exc.detail, headers, **exc.extra)
 
 
 def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:

@@ -8,6 +8,7 @@ import hmac
 import random
 import secrets
 import time
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -27,6 +28,10 @@ _hasher = PasswordHasher()
 
 def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def hash_token(token: str) -> str:
@@ -71,6 +76,7 @@ _PRINCIPAL_ROWS = (
         _USER.c.email,
         _USER.c.active,
         _TOKEN.c.revoked_at,
+        _TOKEN.c.expires_at,
         _GRANT.c.role,
         _GRANT.c.committee_id,
         _GRANT.c.member_body,
@@ -93,27 +99,28 @@ class PrincipalCache:
     MAX_ENTRIES = 10_000
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, Principal]] = {}  # key → (expires at, principal)
+        # key → (entry's end, principal, the token's own end)
+        self._entries: dict[str, tuple[float, Principal, datetime]] = {}
 
-    def get(self, key: str, ttl: float) -> Principal | None:
+    def get(self, key: str, ttl: float, now: datetime) -> Principal | None:
         if ttl <= 0:
             return None
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if time.monotonic() >= entry[0]:
+        if time.monotonic() >= entry[0] or now >= entry[2]:
             self._entries.pop(key, None)
             return None
         return entry[1]
 
-    def put(self, key: str, principal: Principal, ttl: float) -> None:
+    def put(self, key: str, principal: Principal, ttl: float, token_ends: datetime) -> None:
         if ttl <= 0:
             return
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()  # bounded memory; refilling costs one lookup per token
         # Each entry lives between half the TTL and all of it, so the tokens cached in a burst
         # (a process starting under load) are not all looked up again in the same instant.
-        self._entries[key] = (time.monotonic() + ttl * random.uniform(0.5, 1.0), principal)
+        self._entries[key] = (time.monotonic() + ttl * random.uniform(0.5, 1.0), principal, token_ends)
 
     def forget(self) -> None:
         self._entries.clear()
@@ -122,11 +129,11 @@ class PrincipalCache:
 principals = PrincipalCache()
 
 
-def known_principal(token: str, admin_token: str = "", cache_seconds: float = 0.0) -> Principal | None:
+def known_principal(token: str, now: datetime, admin_token: str = "", cache_seconds: float = 0.0) -> Principal | None:
     """The principal when it takes no database lookup: the environment's admin token, or cached."""
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return ENV_ADMIN
-    return principals.get(hash_token(token), cache_seconds)
+    return principals.get(hash_token(token), cache_seconds, now)
 
 
 def forget_principals() -> None:
@@ -135,22 +142,28 @@ def forget_principals() -> None:
 
 
 async def authenticate_token(
-    session: AsyncSession | AsyncConnection, token: str, admin_token: str = "", cache_seconds: float = 0.0
+    session: AsyncSession | AsyncConnection,
+    token: str,
+    now: datetime,
+    admin_token: str = "",
+    cache_seconds: float = 0.0,
 ) -> Principal:
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return ENV_ADMIN
     key = hash_token(token)
-    cached = principals.get(key, cache_seconds)
+    cached = principals.get(key, cache_seconds, now)
     if cached is not None:
         return cached
     # One round trip: the token, its user and every role grant (every request pays for this).
     rows = (await session.execute(_PRINCIPAL_ROWS, {"token_hash": key})).all()
     if not rows:
         raise NotAuthenticated("The bearer token is unknown.")
-    user_id, name, email, active, revoked_at = rows[0][:5]
+    user_id, name, email, active, revoked_at, expires_at = rows[0][:6]
     if revoked_at is not None or not active:
         raise NotAuthenticated("The bearer token has been revoked.")
-    grants = tuple(Grant(Role(r[5]), r[6], r[7]) for r in rows if r[5] is not None)
-    principal = Principal(user_id=user_id, name=name, email=email, grants=grants)
-    principals.put(key, principal, cache_seconds)
+    if expires_at <= now:
+        raise NotAuthenticated("The bearer token has expired; create a new one on your account's tokens page.")
+    grants = tuple(Grant(Role(r[6]), r[7], r[8]) for r in rows if r[6] is not None)
+    principal = Principal(user_id=user_id, name=name, email=email, grants=grants, bearer=True)
+    principals.put(key, principal, cache_seconds, expires_at)
     return principal

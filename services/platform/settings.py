@@ -72,6 +72,13 @@ class Settings:
     convert_memory_mb: int = 2048
     # Conversions at once per API process; more wait their turn.
     convert_at_once: int = 2
+    # A web session ends this long after sign-in whatever happens, and sooner after this long
+    # without a request (a request never carries it past its absolute end).
+    session_hours: float = 12.0
+    session_idle_minutes: float = 60.0
+    # API tokens: the lifetime a new token gets unless it asks for less, and the most it may ask.
+    token_days: int = 90
+    token_max_days: int = 365
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -98,6 +105,10 @@ class Settings:
             convert_timeout_seconds=float(_env("BALLOTDESK_CONVERT_TIMEOUT_SECONDS") or cls.convert_timeout_seconds),
             convert_memory_mb=int(_env("BALLOTDESK_CONVERT_MEMORY_MB") or cls.convert_memory_mb),
             convert_at_once=int(_env("BALLOTDESK_CONVERT_AT_ONCE") or cls.convert_at_once),
+            session_hours=float(_env("BALLOTDESK_SESSION_HOURS") or cls.session_hours),
+            session_idle_minutes=float(_env("BALLOTDESK_SESSION_IDLE_MINUTES") or cls.session_idle_minutes),
+            token_days=int(_env("BALLOTDESK_TOKEN_DAYS") or cls.token_days),
+            token_max_days=int(_env("BALLOTDESK_TOKEN_MAX_DAYS") or cls.token_max_days),
         )
 
     @property

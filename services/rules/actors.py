@@ -36,6 +36,9 @@ class Principal:
     email: str
     grants: tuple[Grant, ...]
     duties: frozenset[Duty] = frozenset()
+    # Authenticated by an API token (not a page session, the admin token or the service itself):
+    # such a principal may not mint tokens, which would outlive the one it holds.
+    bearer: bool = False
 
     def performs(self, duty: Duty) -> bool:
         """Whether this is the system acting on `duty`; a person never is."""

@@ -51,3 +51,14 @@ class UnsupportedUpload(DomainError):
 
     status = 415
     title = "Unsupported upload"
+
+
+class TooManyAttempts(DomainError):
+    """Wrong passwords came too fast: the next one is checked after `retry_after` seconds."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -10,7 +10,19 @@ from sqlmodel import col, select
 
 from schemas import api
 from schemas.enums import BallotType
-from schemas.tables import Ballot, Comment, Committee, Event, Project, RoleGrant, StageChange, User, Vote
+from schemas.tables import (
+    ApiToken,
+    Ballot,
+    Comment,
+    Committee,
+    Event,
+    LoginAttempt,
+    Project,
+    RoleGrant,
+    StageChange,
+    User,
+    Vote,
+)
 from services.rules import ballot_types, draft_names, stage_codes
 from services.rules.actors import Principal
 from services.rules.projection import Projection
@@ -136,6 +148,25 @@ def user_out(user: User, grants: list[RoleGrant]) -> api.UserOut:
         name=user.name,
         email=user.email,
         roles=[api.RoleOut(role=g.role, committee_id=g.committee_id, member_body=g.member_body) for g in grants],
+    )
+
+
+def token_info(t: ApiToken, now: datetime) -> api.TokenInfo:
+    assert t.id is not None
+    return api.TokenInfo(
+        id=t.id,
+        label=t.label,
+        created_at=t.created_at,
+        expires_at=t.expires_at,
+        revoked_at=t.revoked_at,
+        active=t.revoked_at is None and t.expires_at > now,
+    )
+
+
+def login_attempt_out(a: LoginAttempt) -> api.LoginAttemptOut:
+    assert a.id is not None
+    return api.LoginAttemptOut(
+        id=a.id, occurred_at=a.occurred_at, email=a.email, address=a.address, succeeded=a.succeeded
     )
 
 

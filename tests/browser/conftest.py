@@ -83,6 +83,7 @@ class Site:
 async def _seed(db: Database, clock: Clock) -> tuple[int, int, int, dict[str, str]]:
     now = clock.now - timedelta(days=1)
     emails: dict[str, str] = {}
+    password_hash = await users.new_password(PASSWORD)
     async with db.transaction() as s:
         for code in ("DE", "FR", "JP", "GB", "SE"):
             await committees.create_body(
@@ -104,6 +105,7 @@ async def _seed(db: Database, clock: Clock) -> tuple[int, int, int, dict[str, st
                 ENV_ADMIN,
                 api.UserCreate(name=f"{key.title()} Person", email=email, roles=roles, password=PASSWORD),
                 now,
+                password_hash,
             )
             emails[key] = email
         for code in ("DE", "FR", "JP", "GB"):

@@ -150,6 +150,10 @@ def test_a_dis_ballot_through_every_role_in_the_browser(site: Site, browser: Any
 
     # --- the deadline passes ---------------------------------------------------------------
     site.clock.advance(weeks=13)
+    # A session ends twelve hours after sign-in at the latest: thirteen weeks on, DE signs in again.
+    de.goto(ballot)
+    assert "/login" in de.url
+    de = sign_in(browser, site, "de")
     de.goto(ballot)
     assert "The deadline has passed" in de.locator(".notice").inner_text()
     assert de.locator("form[action$='/vote']").count() == 0
@@ -259,4 +263,36 @@ def test_pages_send_security_headers_and_a_strict_session_cookie(site: Site, bro
     page.get_by_role("button", name="Sign out").click()
     page.goto(site.url("/"))
     assert "/login" in page.url
+    context.close()
+
+
+def test_a_person_manages_their_tokens_and_password_without_javascript(site: Site, browser: Any) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site.url("/login"))
+    page.get_by_label("E-mail address").fill(site.emails["fr"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="API tokens").click()
+    assert page.get_by_role("heading", name="Your API tokens").is_visible()
+    page.get_by_label("Label").fill("spreadsheet macro")
+    page.get_by_label("Lifetime in days").fill("14")
+    page.get_by_role("button", name="Create token").click()
+    assert "shown only this once" in page.locator(".notice").inner_text()
+    assert page.locator("code").inner_text().startswith("bd_")
+    screenshot(site, page, "20-api-tokens")
+    # Revoking asks first, on a page of its own.
+    page.get_by_role("link", name="Revoke spreadsheet macro").click()
+    assert page.get_by_role("heading", name="Revoke “spreadsheet macro”?").is_visible()
+    page.get_by_role("button", name="Revoke token").click()
+    assert "The token has been revoked." in page.locator(".flash").inner_text()
+    assert "revoked" in page.locator("table.list").inner_text()
+
+    page.get_by_role("link", name="Password").click()
+    page.get_by_label("Current password").fill("not the password")
+    page.get_by_label("New password", exact=True).fill("a new long password")
+    page.get_by_label("New password again").fill("a new long password")
+    page.get_by_role("button", name="Change password").click()
+    assert "not your current password" in page.locator(".error-summary").inner_text()
+    assert page.locator("#current_password").get_attribute("aria-invalid") == "true"
     context.close()

@@ -476,7 +476,11 @@ async def test_a_person_issues_and_revokes_only_their_own_tokens(client, clock) 
     assert await events(client) == before
     assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {fr_token['token']}"})).status_code == 200
 
-    own = await ok(await client.post(f"/api/v1/users/{de_id}/tokens", json={}, headers=headers["delegate_DE"]), 201)
+    # A token mints no tokens, not even its owner's (they would outlive it: #12 item 5); the
+    # owner's page session or the admin token does.
+    refused = await client.post(f"/api/v1/users/{de_id}/tokens", json={}, headers=headers["delegate_DE"])
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith("application/problem+json")
+    own = await ok(await client.post(f"/api/v1/users/{de_id}/tokens", json={}, headers=ADMIN), 201)
     assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {own['token']}"})).json()["id"] == de_id
     assert (await client.delete(f"/api/v1/tokens/{fr_token['id']}", headers=w.headers["FR"])).status_code == 204
     assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {fr_token['token']}"})).status_code == 401

@@ -18,13 +18,14 @@ from schemas.types import utcnow
 from services.http.app import create_app
 from services.platform.db import Database
 from services.platform.settings import Settings
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, Clock
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 async def _client(settings: Settings, db: Database, seconds: float) -> AsyncTestClient:  # type: ignore[type-arg]
-    return AsyncTestClient(app=create_app(replace(settings, token_cache_seconds=seconds), db=db))
+    # The clock the tokens were issued by (the `client` fixture's): tokens end, 90 days after it.
+    return AsyncTestClient(app=create_app(replace(settings, token_cache_seconds=seconds), db=db, clock=Clock()))
 
 
 @pytest.fixture

@@ -49,12 +49,14 @@ async def provide_principal(request: Request[object, object, State]) -> Principa
     state = request.app.state
     settings: Settings = state.settings
     token = token.strip()
-    known = known_principal(token, settings.admin_token, settings.token_cache_seconds)
+    clock: Callable[[], datetime] = state.clock
+    now = clock()
+    known = known_principal(token, now, settings.admin_token, settings.token_cache_seconds)
     if known is not None:
         return known
     db: Database = state.db
     async with db.read() as session:
-        return await authenticate_token(session, token, settings.admin_token, settings.token_cache_seconds)
+        return await authenticate_token(session, token, now, settings.admin_token, settings.token_cache_seconds)
 
 
 class Idempotency:

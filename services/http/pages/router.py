@@ -15,7 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from services.http.pages import ballots, comments, committees, dashboard, history, signin
+from services.http.pages import account, ballots, comments, committees, dashboard, history, signin
 from services.http.pages.common import EXCEPTION_PAGES, SecurityHeaders
 from services.http.pages.csrf import csrf_guard
 from services.http.pages.session import provide_viewer, session_middleware
@@ -59,6 +59,7 @@ def web_handlers(settings: Settings) -> list[ControllerRouterHandler]:
             *comments.HANDLERS,
             *committees.HANDLERS,
             *history.HANDLERS,
+            *account.HANDLERS,
         ],
         dependencies={"viewer": Provide(provide_viewer)},
         guards=[csrf_guard],

@@ -1,4 +1,5 @@
-"""Signed-in people: the session cookie, its key, password sign-in and the acting principal."""
+"""Signed-in people: the session cookie (which holds a server-side session's id), its key, and
+the acting principal."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import hashlib
 import hmac
 import os
 import secrets
-import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from litestar import Request
@@ -16,18 +18,14 @@ from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.engine import make_url
-from sqlmodel import select
 
-from schemas.tables import User
 from services.platform.db import Database
-from services.platform.identity import hash_password, principal_for_user, verify_password
 from services.platform.settings import Settings
 from services.rules.actors import Principal
 from services.rules.errors import NotAuthenticated
+from services.usecases import sign_in as sign_in_case
 
 SESSION_COOKIE = "ballotdesk_session"
-# A working day: a delegate signs in once in the morning, not once a fortnight.
-SESSION_SECONDS = 12 * 3600
 KEY_FILE = "web-session.key"
 _PROCESS_KEY = secrets.token_bytes(32)
 
@@ -66,7 +64,8 @@ def session_config(settings: Settings) -> CookieBackendConfig:
     return CookieBackendConfig(
         secret=session_key(settings),
         key=SESSION_COOKIE,
-        max_age=SESSION_SECONDS,
+        # The browser may forget it then; the server ends the session by its own record.
+        max_age=int(settings.session_hours * 3600),
         httponly=True,
         samesite="lax",
         secure=cookie_is_secure(settings),
@@ -89,86 +88,59 @@ def session_middleware(settings: Settings) -> DefineMiddleware:
     return DefineMiddleware(_Sessions, config=session_config(settings))
 
 
-def fingerprint(password_hash: str | None) -> str:
-    """Changes when the password does, which ends every session signed in with the old one."""
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:24]
+def _clock_now(request: Request[object, object, State]) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
 
 
-_DUMMY_HASH: list[str] = []
+def _settings(request: Request[object, object, State]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
-async def _dummy_hash() -> str:
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(await hash_password(secrets.token_urlsafe(16)))
-    return _DUMMY_HASH[0]
+def client_address(request: Request[object, object, State]) -> str:
+    return request.client.host if request.client else ""
 
 
-class Throttle:
-    """A few wrong passwords for one address, then a pause: guessing stays slow (per process)."""
-
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, list[float]] = {}
-
-    def blocked(self, email: str) -> bool:
-        now = time.monotonic()
-        recent = [t for t in self._failures.get(email, []) if now - t < self.window]
-        self._failures[email] = recent
-        return len(recent) >= self.limit
-
-    def failed(self, email: str) -> None:
-        self._failures.setdefault(email, []).append(time.monotonic())
-        if len(self._failures) > 10_000:  # bounded memory under a spray of addresses
-            self._failures.clear()
-
-    def succeeded(self, email: str) -> None:
-        self._failures.pop(email, None)
+def session_id(request: Request[object, object, State]) -> str | None:
+    data = request.session if request.scope.get("session") is not None else {}
+    sid = data.get("sid")
+    return sid if isinstance(sid, str) and sid else None
 
 
-async def check_password(db: Database, email: str, password: str) -> User | None:
-    """The user whose password this is; read in a read scope, checked after it (argon2 is slow)."""
-    async with db.read() as session:
-        user = (await session.execute(select(User).where(User.email == email.strip().lower()))).scalar_one_or_none()
-    if user is None or not user.password_hash:
-        # Same work as a real check, so the answer's timing does not say which addresses exist.
-        await verify_password(await _dummy_hash(), password)
-        return None
-    if not await verify_password(user.password_hash, password) or not user.active:
-        return None
-    return user
-
-
-def sign_in(request: Request[object, object, State], user: User) -> None:
-    # A new session (and CSRF token) at sign-in: nothing from before it carries over.
-    request.set_session(
-        {
-            "uid": user.id,
-            "pw": fingerprint(user.password_hash),
-            "csrf": secrets.token_urlsafe(32),
-            "at": int(time.time()),
-        }
+async def sign_in(request: Request[object, object, State], email: str, password: str) -> None:
+    """Check the password (throttled) and open a server-side session; the cookie keeps only its id.
+    A new cookie (and CSRF token) at sign-in: nothing from before it carries over."""
+    settings = _settings(request)
+    _, sid = await sign_in_case.sign_in(
+        database(request),
+        email,
+        password,
+        client_address(request),
+        _clock_now(request),
+        timedelta(hours=settings.session_hours),
     )
+    request.set_session({"sid": sid, "csrf": secrets.token_urlsafe(32)})
 
 
-def sign_out(request: Request[object, object, State]) -> None:
+async def sign_out(request: Request[object, object, State]) -> None:
+    sid = session_id(request)
+    if sid is not None:
+        await sign_in_case.sign_out(database(request), sid, _clock_now(request))
     request.set_session({"csrf": secrets.token_urlsafe(32)})
 
 
-async def current_principal(request: Request[object, object, State]) -> Principal | None:
-    data = request.session if request.scope.get("session") is not None else {}
-    uid = data.get("uid")
-    if not isinstance(uid, int):
-        return None
+def database(request: Request[object, object, State]) -> Database:
     db: Database = request.app.state.db
-    async with db.read() as session:
-        user = await session.get(User, uid)
-        if (
-            user is None
-            or not user.active
-            or not hmac.compare_digest(fingerprint(user.password_hash), data.get("pw", ""))
-        ):
-            return None
-        return await principal_for_user(session, user)
+    return db
+
+
+async def current_principal(request: Request[object, object, State]) -> Principal | None:
+    sid = session_id(request)
+    if sid is None:
+        return None
+    idle = timedelta(minutes=_settings(request).session_idle_minutes)
+    return await sign_in_case.signed_in(database(request), sid, _clock_now(request), idle)
 
 
 async def provide_viewer(request: Request[object, object, State]) -> Principal:

@@ -6,9 +6,8 @@ from litestar import get, post
 from litestar.response import Redirect, Template
 
 from services.http.pages import session as web_session
-from services.http.pages.common import WebRequest, database, local_path, page, redirect, text
-
-THROTTLE = web_session.Throttle()
+from services.http.pages.common import WebRequest, local_path, page, redirect, text
+from services.rules.errors import NotAuthenticated, TooManyAttempts
 
 
 @get("/login", name="login")
@@ -28,20 +27,22 @@ async def login(request: WebRequest) -> Template | Redirect:
         errors["email"] = "Enter your e-mail address."
     if not password:
         errors["password"] = "Enter your password."
-    if not errors and THROTTLE.blocked(email):
-        errors["form"] = "Too many wrong passwords for this address. Wait fifteen minutes and try again."
+    status = 422
     if not errors:
-        user = await web_session.check_password(database(request), email, password)
-        if user is not None:
-            THROTTLE.succeeded(email)
-            web_session.sign_in(request, user)
+        try:
+            await web_session.sign_in(request, email, password)
             return redirect(target)
-        THROTTLE.failed(email)
-        errors["form"] = "The e-mail address or the password is not right."
-    return page(request, "login.html", None, 422, errors=errors, next=target, email=email)
+        except TooManyAttempts as exc:
+            errors["form"], status = exc.detail, exc.status
+            response = page(request, "login.html", None, status, errors=errors, next=target, email=email)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except NotAuthenticated as exc:
+            errors["form"] = exc.detail
+    return page(request, "login.html", None, status, errors=errors, next=target, email=email)
 
 
 @post("/logout")
 async def logout(request: WebRequest) -> Redirect:
-    web_session.sign_out(request)
+    await web_session.sign_out(request)
     return redirect("/login")

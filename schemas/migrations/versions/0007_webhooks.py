@@ -1,7 +1,7 @@
 """webhooks: subscriptions, their deliveries and attempts, and the fan-out cursor
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-04 19:40:00
 """
 
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 import schemas.types
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
