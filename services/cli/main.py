@@ -74,6 +74,7 @@ def _print_demo_tokens(issued: Sequence[tuple[demo.DemoUser, str]], base: str, p
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from services.cli import connections
     from services.http.app import create_app
 
     migrate.upgrade(settings.database_url)
@@ -93,7 +94,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     lifespan = [embedded_workers(settings, db)] if not settings.broker_url else []
     app = create_app(settings, db=db, lifespan=lifespan)
     heap.freeze_startup_objects()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **connections.uvicorn_options(settings))
     return 0
 
 
