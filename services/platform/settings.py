@@ -66,7 +66,7 @@ class Settings:
     # Word uploads, judged from the zip directory before anything is inflated: all parts together,
     # the largest part, and how many parts (python-docx holds every part in memory).
     upload_max_inflated_bytes: int = 64_000_000
-    upload_max_part_bytes: int = 48_000_000
+    upload_max_part_bytes: int = 40_000_000
     upload_max_parts: int = 1_000
 
     @classmethod

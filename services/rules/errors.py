@@ -51,3 +51,10 @@ class UnsupportedUpload(DomainError):
 
     status = 415
     title = "Unsupported upload"
+
+
+class UploadTooLarge(DomainError):
+    """The upload would inflate beyond a limit of the operator's (named in `limit`)."""
+
+    status = 413
+    title = "Upload too large"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import api
 from schemas.tables import Document
+from services.documents.safety import UploadLimits
 from services.http import downloads
 from services.http.downloads import UPLOAD_LIMIT
 from services.rules.actors import Principal
@@ -39,6 +40,10 @@ def _document(document: Document) -> Response[Any]:
         "detail": "The document is being built; try again shortly.",
     }
     return Response(body, status_code=202, headers={"Retry-After": "2"})
+
+
+def _limits(request: Request[Any, Any, Any]) -> UploadLimits:
+    return imports.upload_limits(request.app.state.settings)
 
 
 async def _read(upload: Upload) -> tuple[bytes, str]:
@@ -83,10 +88,17 @@ class DocumentController(Controller):
 
     @post("/comments/{code:str}/upload", operation_id="UploadComments", request_max_body_size=UPLOAD_LIMIT)
     async def upload_comments(
-        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, code: str, data: Multipart
+        self,
+        request: Request[Any, Any, Any],
+        session: AsyncSession,
+        principal: Principal,
+        now: datetime,
+        ballot_id: int,
+        code: str,
+        data: Multipart,
     ) -> Response[api.CommentSetOut]:
         content, _ = await _read(data)
-        rows, first = await imports.import_national(session, principal, ballot_id, code, content, now)
+        rows, first = await imports.import_national(session, principal, ballot_id, code, content, now, _limits(request))
         version = rows[0].set_version if rows else 0
         out = api.CommentSetOut(
             ballot_id=ballot_id, body=code, set_version=version, comments=[presenters.comment_out(c) for c in rows]
@@ -100,10 +112,18 @@ class DocumentController(Controller):
         status_code=200,
     )
     async def upload_observations(
-        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, data: Multipart
+        self,
+        request: Request[Any, Any, Any],
+        session: AsyncSession,
+        principal: Principal,
+        now: datetime,
+        ballot_id: int,
+        data: Multipart,
     ) -> dict[str, Any]:
         content, filename = await _read(data)
-        updated = await imports.import_observations(session, principal, ballot_id, content, filename, now)
+        updated = await imports.import_observations(
+            session, principal, ballot_id, content, filename, now, _limits(request)
+        )
         return {"updated": len(updated), "references": [c.reference for c in updated]}
 
     @post(
@@ -113,8 +133,16 @@ class DocumentController(Controller):
         status_code=201,
     )
     async def upload_compiled(
-        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, data: Multipart
+        self,
+        request: Request[Any, Any, Any],
+        session: AsyncSession,
+        principal: Principal,
+        now: datetime,
+        ballot_id: int,
+        data: Multipart,
     ) -> dict[str, Any]:
         content, filename = await _read(data)
-        count, skipped = await imports.import_compiled(session, principal, ballot_id, content, filename, now)
+        count, skipped = await imports.import_compiled(
+            session, principal, ballot_id, content, filename, now, _limits(request)
+        )
         return {"imported": count, "skipped": [{"row": p.row, "message": p.message} for p in skipped]}

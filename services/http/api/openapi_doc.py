@@ -39,7 +39,7 @@ ERRORS = {
     "403": "The token's person may not do this.",
     "404": "There is no such resource.",
     "409": "The current state does not allow this (e.g. the ballot is closed), or a concurrent write won.",
-    "413": "The request body is larger than this endpoint accepts.",
+    "413": "The request body is larger than this endpoint accepts, or an upload would inflate beyond a limit.",
     "415": "The upload or the content type is not accepted.",
     "422": "A value is well-formed but not valid here.",
     "503": "The database is not reachable; nothing was written. Retry after the time given.",

@@ -250,9 +250,10 @@ async def upload_template(request: WebRequest, viewer: Principal, ballot_id: int
             status=422,
             errors={"file": "Choose the filled commenting template (.docx)."},
         )
+    limits = imports.upload_limits(request.app.state.settings)
     try:
         imported, _ = await run(
-            request, lambda s: imports.import_national(s, viewer, ballot_id, body, content, now(request))
+            request, lambda s: imports.import_national(s, viewer, ballot_id, body, content, now(request), limits)
         )
     except DomainError as exc:
         problems = exc.extra.get("problems")
