@@ -180,3 +180,23 @@ def test_connections_beyond_the_cap_are_closed_at_once(server: processes.Process
         errors=0,
         cap=MAX_CONNECTIONS,
     )
+
+
+def test_the_deadline_is_per_request_so_a_kept_alive_connection_lives_on(server: processes.Process) -> None:
+    """Requests on one connection, each sent at once but together longer than the timeout."""
+    assert server.port is not None
+    s = _connect(server.port)
+    answers = []
+    try:
+        for _ in range(3):
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = b""
+            while b'"ok"' not in got:
+                chunk = s.recv(4096)
+                assert chunk, f"closed after {len(answers)} answers"
+                got += chunk
+            answers.append(got.split(b"\r\n", 1)[0])
+            time.sleep(TIMEOUT * 0.6)
+    finally:
+        s.close()
+    assert answers == [b"HTTP/1.1 200 OK"] * 3
