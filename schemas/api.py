@@ -44,6 +44,8 @@ Stage = Annotated[str, Meta(pattern=r"^\d{2}\.\d{2}$")]
 Text = Annotated[str, Meta(max_length=comment_fields.MAX_TEXT)]
 Reason = Annotated[str, Meta(max_length=4000)]
 Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+# A row's id: the id columns are PostgreSQL integers.
+Id = Annotated[int, Meta(ge=1, le=2_147_483_647)]
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -65,7 +67,7 @@ class MemberBodyOut(msgspec.Struct):
 class CommitteeCreate(Request):
     reference: Annotated[str, one_line(100, 3)]
     title: Annotated[str, one_line(300, 1)]
-    parent_id: int | None = None
+    parent_id: Id | None = None
     secretariat: Code | None = None
 
 
@@ -104,7 +106,7 @@ class LiaisonPut(Request):
 
 
 class ProjectCreate(Request):
-    committee_id: int
+    committee_id: Id
     reference: Annotated[str, one_line(100, 3)]
     title: Annotated[str, one_line(500, 1)]
     deliverable: Deliverable
@@ -142,7 +144,7 @@ class ProjectHistory(msgspec.Struct):
 class DecisionCreate(Request):
     decision: Stage
     reason: Annotated[str, Meta(min_length=1, max_length=4000)]
-    ballot_id: int | None = None
+    ballot_id: Id | None = None
 
 
 class DecisionOption(msgspec.Struct):
@@ -153,7 +155,7 @@ class DecisionOption(msgspec.Struct):
 
 class RoleIn(Request):
     role: Role
-    committee_id: int | None = None
+    committee_id: Id | None = None
     member_body: Code | None = None
 
 
@@ -214,7 +216,7 @@ class LoginAttemptOut(msgspec.Struct):
 
 
 class BallotCreate(Request):
-    project_id: int
+    project_id: Id
     type: BallotType
     closes_at: datetime
     opens_at: datetime | None = None

@@ -95,12 +95,26 @@ def environment(
             "BALLOTDESK_ENV": "production" if production else "embedded",
         }
     )
+    if production:
+        env["BALLOTDESK_SIGNING_KEY"] = shared_signing_key(database_url)
     if broker_url:
         env["BALLOTDESK_BROKER_URL"] = broker_url
     if smtp_url:
         env["BALLOTDESK_SMTP_URL"] = smtp_url
     env.update(extra or {})
     return env
+
+
+def shared_signing_key(database_url: str) -> str:
+    """The key file a process of the test (a `Database` made from the URL alone, in embedded mode)
+    signs with, made if missing: production processes must be given theirs, and given the same
+    one, or the events written on either side would not authenticate on the other."""
+    from services.platform import signing
+    from services.platform.settings import Settings, normalise_database_url
+
+    settings = Settings(database_url=normalise_database_url(database_url))
+    signing.private_key(settings)
+    return str(signing.key_path(settings).resolve())
 
 
 async def fresh_postgres_database(base_url: str, suffix: str) -> str:

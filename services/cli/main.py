@@ -75,6 +75,7 @@ def _print_demo_tokens(issued: Sequence[tuple[demo.DemoUser, str]], base: str, p
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from services.cli import connections
     from services.http.app import create_app
 
     migrate.upgrade(settings.database_url)
@@ -94,7 +95,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     lifespan = [embedded_workers(settings, db)] if not settings.broker_url else []
     app = create_app(settings, db=db, lifespan=lifespan)
     heap.freeze_startup_objects()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **connections.uvicorn_options(settings))
     return 0
 
 
@@ -217,6 +218,22 @@ def cmd_check(_: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
+def cmd_keygen(args: argparse.Namespace, _: Settings) -> int:
+    from pathlib import Path
+
+    from services.platform import signing
+
+    path = Path(args.path)
+    if not signing.create_key(path):
+        raise DomainError(
+            f"{path} exists already; a signing key is never replaced (records signed with it would fail)."
+        )
+    key = signing.load_key(path)
+    print(f"Signing key written to {path} (readable by its owner only), key id {signing.key_id(key)}.")
+    print(f"Point BALLOTDESK_SIGNING_KEY at it in every process. Its public key:\n{signing.public_pem(key)}", end="")
+    return 0
+
+
 def cmd_demo(_: argparse.Namespace, settings: Settings) -> int:
     migrate.upgrade(settings.database_url)
 
@@ -326,6 +343,11 @@ def parser() -> argparse.ArgumentParser:
     scheduler_p.set_defaults(func=cmd_scheduler)
     sub.add_parser("demo", help="load the demo data (once)").set_defaults(func=cmd_demo)
     sub.add_parser("check", help="exit 0 when the database and the broker are reachable").set_defaults(func=cmd_check)
+    keygen = sub.add_parser(
+        "keygen", help="write a new Ed25519 signing key (PEM, mode 0600) for BALLOTDESK_SIGNING_KEY"
+    )
+    keygen.add_argument("path")
+    keygen.set_defaults(func=cmd_keygen)
     export_p = sub.add_parser("export", help="write the whole database (event log included) to a file")
     export_p.add_argument("file")
     export_p.set_defaults(func=cmd_export)
@@ -350,8 +372,9 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-# Long-running roles and the schema step: their settings are checked before anything starts.
-CHECKED_ROLES = ("api", "serve", "worker", "scheduler", "migrate")
+# Long-running roles, the schema step and the health check: their settings are checked before
+# anything starts.
+CHECKED_ROLES = ("api", "serve", "worker", "scheduler", "migrate", "check")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

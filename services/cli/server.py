@@ -61,6 +61,8 @@ def _stopped(signum: int, _frame: FrameType | None) -> None:
 def run(host: str, port: int, workers: int, settings: Settings) -> None:
     import uvicorn
 
+    from services.cli import connections
+
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, _stopped)
 
@@ -79,6 +81,7 @@ def run(host: str, port: int, workers: int, settings: Settings) -> None:
             server_header=False,
             timeout_graceful_shutdown=GRACE_SECONDS,
             lifespan="on",
+            **connections.uvicorn_options(settings),
         )
     finally:
         if owned:

@@ -5,11 +5,14 @@ what the file is from its content (never from its name: a .docx saved under a .d
 fine), refuses everything that is not a plain WordprocessingML document, and checks the zip
 directory *before* python-docx inflates anything:
 
-* at most ``MAX_UPLOAD_BYTES`` on the wire, at most ``MAX_ENTRIES`` entries, at most
-  ``MAX_TOTAL_UNCOMPRESSED`` declared uncompressed bytes in all, the main document part at most
-  ``MAX_MAIN_PART_BYTES``, and no entry over ``RATIO_CHECK_ABOVE`` bytes inflating more than
-  ``MAX_RATIO`` times. CPython's ``zipfile`` stops inflating at an entry's *declared* size (and
-  then fails the CRC check), so checking the declared sizes bounds what python-docx can inflate;
+* at most ``MAX_UPLOAD_BYTES`` on the wire; within ``UploadLimits`` (the operator's settings
+  ``upload_max_parts``, ``upload_max_inflated_bytes`` and ``upload_max_part_bytes``): so many
+  entries, so many declared uncompressed bytes in all and in any one entry, refused with
+  ``UploadTooLarge`` (413) naming the limit; and no entry over ``RATIO_CHECK_ABOVE`` bytes
+  inflating more than ``MAX_RATIO`` times. CPython's ``zipfile`` stops inflating at an entry's
+  *declared* size (and then fails the CRC check), so checking the declared sizes bounds what
+  python-docx can inflate, and python-docx holds every part in memory: the limits bound the
+  memory an upload takes;
 * entry names without ``..`` segments, absolute paths, drive letters, NUL or duplicates;
 * ``[Content_Types].xml`` and ``_rels/.rels`` present, the main part declared as
   ``wordprocessingml.document.main+xml``; macro-enabled files (``.docm``: a macroEnabled content
@@ -29,6 +32,7 @@ import io
 import posixpath
 import re
 import zipfile
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import docx
@@ -44,7 +48,9 @@ __all__ = [
     "MAX_TOTAL_UNCOMPRESSED",
     "MAX_UPLOAD_BYTES",
     "RATIO_CHECK_ABOVE",
+    "UploadLimits",
     "UploadRejected",
+    "UploadTooLarge",
     "convertible_format",
     "open_docx",
 ]
@@ -54,10 +60,30 @@ class UploadRejected(Exception):
     """Not an acceptable Word file; ``str(exc)`` is a sentence for the user."""
 
 
+class UploadTooLarge(UploadRejected):
+    """Over one of the ``UploadLimits``; ``limit`` names it (the setting's name)."""
+
+    def __init__(self, message: str, limit: str, value: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+
+
 MAX_UPLOAD_BYTES = 20_000_000
-MAX_ENTRIES = 2_000
-MAX_TOTAL_UNCOMPRESSED = 200_000_000
-MAX_MAIN_PART_BYTES = 60_000_000
+MAX_ENTRIES = 1_000
+MAX_TOTAL_UNCOMPRESSED = 64_000_000
+MAX_MAIN_PART_BYTES = 40_000_000
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What an upload may inflate to, read from its zip directory before anything is inflated."""
+
+    max_parts: int = MAX_ENTRIES
+    max_inflated_bytes: int = MAX_TOTAL_UNCOMPRESSED
+    max_part_bytes: int = MAX_MAIN_PART_BYTES
+
+
 MAX_RATIO = 200
 RATIO_CHECK_ABOVE = 1_000_000
 
@@ -128,17 +154,17 @@ def convertible_format(data: bytes) -> str:
     return ""
 
 
-def open_docx(data: bytes) -> DocxDocument:
+def open_docx(data: bytes, limits: UploadLimits | None = None) -> DocxDocument:
     """Check ``data`` and open it with python-docx, or raise ``UploadRejected``."""
     data = bytes(data)
-    _check_package(data)
+    _check_package(data, limits or UploadLimits())
     try:
         return docx.Document(io.BytesIO(data))
     except Exception as exc:  # anything python-docx or lxml raises means: not a usable file
         raise UploadRejected(DAMAGED) from exc
 
 
-def _check_package(data: bytes) -> None:
+def _check_package(data: bytes, limits: UploadLimits) -> None:
     if not data:
         raise UploadRejected(EMPTY)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -148,7 +174,7 @@ def _check_package(data: bytes) -> None:
     _sniff(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            _check_zip(zf)
+            _check_zip(zf, limits)
     except UploadRejected:
         raise
     except Exception as exc:  # BadZipFile, bad headers, unsupported compression, lxml errors …
@@ -175,12 +201,18 @@ def _sniff(data: bytes) -> None:
     raise UploadRejected(NOT_DOCX)
 
 
-def _check_zip(zf: zipfile.ZipFile) -> None:
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:,.0f} MB" if size >= 10_000_000 else f"{size / 1_000_000:,.1f} MB"
+
+
+def _check_zip(zf: zipfile.ZipFile, limits: UploadLimits) -> None:
     infos = zf.infolist()
-    if len(infos) > MAX_ENTRIES:
-        raise UploadRejected(
+    if len(infos) > limits.max_parts:
+        raise UploadTooLarge(
             f"This file holds {len(infos):,} parts; a Word document has a few dozen "
-            f"(the limit is {MAX_ENTRIES:,}). Upload the commenting template as a plain .docx."
+            f"(the limit, upload_max_parts, is {limits.max_parts:,}). Upload the commenting template as a plain .docx.",
+            "upload_max_parts",
+            limits.max_parts,
         )
     names: dict[str, zipfile.ZipInfo] = {}
     total = 0
@@ -198,10 +230,19 @@ def _check_zip(zf: zipfile.ZipFile) -> None:
                 "This file contains a part that inflates more than 200 times its stored size "
                 "(a 'zip bomb'); it was refused for safety."
             )
-    if total > MAX_TOTAL_UNCOMPRESSED:
-        raise UploadRejected(
-            f"This file would take {total / 1_000_000:,.0f} MB once unpacked; the limit is "
-            f"{MAX_TOTAL_UNCOMPRESSED // 1_000_000} MB."
+        if info.file_size > limits.max_part_bytes:
+            raise UploadTooLarge(
+                f"A part of this file ({name}) would take {_mb(info.file_size)} once unpacked; the limit, "
+                f"upload_max_part_bytes, is {_mb(limits.max_part_bytes)}.",
+                "upload_max_part_bytes",
+                limits.max_part_bytes,
+            )
+    if total > limits.max_inflated_bytes:
+        raise UploadTooLarge(
+            f"This file would take {_mb(total)} once unpacked; the limit, upload_max_inflated_bytes, "
+            f"is {_mb(limits.max_inflated_bytes)}.",
+            "upload_max_inflated_bytes",
+            limits.max_inflated_bytes,
         )
     lower = {name.lower(): name for name in names}
     if any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in lower):
@@ -232,11 +273,6 @@ def _check_zip(zf: zipfile.ZipFile) -> None:
     main_info = names.get(main) or names.get(lower.get(main.lower(), ""))
     if main_info is None:
         raise UploadRejected(DAMAGED)
-    if main_info.file_size > MAX_MAIN_PART_BYTES:
-        raise UploadRejected(
-            f"The document text of this file is {main_info.file_size / 1_000_000:,.0f} MB; the limit is "
-            f"{MAX_MAIN_PART_BYTES // 1_000_000} MB."
-        )
 
     # Every part python-docx could parse as XML: *.xml, *.rels and parts with an XML content type
     # (SVG images are not parsed by python-docx and may legitimately carry a DOCTYPE).

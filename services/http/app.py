@@ -11,7 +11,6 @@ from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from schemas.types import utcnow
@@ -26,7 +25,7 @@ from services.http.api.deps import (
 from services.http.api.directory import DirectoryController
 from services.http.api.documents import DocumentController
 from services.http.api.events import EventController
-from services.http.api.openapi_doc import CompletedJsonRenderPlugin
+from services.http.api.openapi_doc import CompletedJsonRenderPlugin, swagger_asset, swagger_plugin
 from services.http.api.ops import metrics_endpoint, observe, ready
 from services.http.api.projects import ProjectController
 from services.http.api.record import ballot_record, signing_key
@@ -66,6 +65,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             health,
+            swagger_asset,
             ready,
             metrics_endpoint,
             DirectoryController,
@@ -104,7 +104,7 @@ def create_app(
             title="Ballotdesk",
             version="1",
             path="/schema",
-            render_plugins=[CompletedJsonRenderPlugin(path="/openapi.json"), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[CompletedJsonRenderPlugin(path="/openapi.json"), swagger_plugin()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
             ),

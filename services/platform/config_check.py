@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
+from services.platform import signing
 from services.platform.settings import Settings
 
 ENVIRONMENTS = ("embedded", "production")
@@ -41,8 +42,9 @@ def _url_password(url: str) -> str:
 
 def problems(settings: Settings, role: str) -> list[str]:
     """What is wrong with these settings for a process of this role (api, serve, worker, scheduler,
-    migrate); empty when they are fine. The secrets are the API's; the broker is the API's (its
-    readiness) and the workers'."""
+    migrate, check); empty when they are fine. The secrets are the API's; the broker is the API's
+    (its readiness) and the workers'; the signing key is every process's (each writes or checks
+    authenticated events, and a deployment missing it should stop at its first step)."""
     found: list[str] = []
     if settings.environment not in ENVIRONMENTS:
         found.append(f"BALLOTDESK_ENV must be one of {', '.join(ENVIRONMENTS)} (got {settings.environment!r}).")
@@ -54,6 +56,9 @@ def problems(settings: Settings, role: str) -> list[str]:
         found.append("BALLOTDESK_DATABASE_URL points at SQLite; production needs PostgreSQL (postgresql://…).")
     if not settings.broker_url and role in ("api", "serve", "worker"):
         found.append("BALLOTDESK_BROKER_URL is empty; production needs Redis or RabbitMQ (redis://… or amqp://…).")
+    unsigned = signing.key_problem(settings)
+    if unsigned:
+        found.append(unsigned)
     for name, url in (("BALLOTDESK_DATABASE_URL", settings.database_url), ("BALLOTDESK_SMTP_URL", settings.smtp_url)):
         if _placeholder(_url_password(url)):
             found.append(f"{name} carries a placeholder password; set the real one.")

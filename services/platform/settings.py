@@ -79,6 +79,19 @@ class Settings:
     # API tokens: the lifetime a new token gets unless it asks for less, and the most it may ask.
     token_days: int = 90
     token_max_days: int = 365
+    # A client must send a request's line, headers and body within this many seconds or be cut
+    # off: half-sent requests held open for ever once exhausted the file descriptors.
+    client_timeout_seconds: float = 30.0
+    # Header bytes (request line included) and header lines per request; over them: 431.
+    max_header_bytes: int = 32_768
+    max_headers: int = 100
+    # Connections one server process holds at once; further ones are closed as they arrive.
+    max_connections: int = 1_000
+    # Word uploads, judged from the zip directory before anything is inflated: all parts together,
+    # the largest part, and how many parts (python-docx holds every part in memory).
+    upload_max_inflated_bytes: int = 64_000_000
+    upload_max_part_bytes: int = 40_000_000
+    upload_max_parts: int = 1_000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -109,6 +122,15 @@ class Settings:
             session_idle_minutes=float(_env("BALLOTDESK_SESSION_IDLE_MINUTES") or cls.session_idle_minutes),
             token_days=int(_env("BALLOTDESK_TOKEN_DAYS") or cls.token_days),
             token_max_days=int(_env("BALLOTDESK_TOKEN_MAX_DAYS") or cls.token_max_days),
+            client_timeout_seconds=float(_env("BALLOTDESK_CLIENT_TIMEOUT_SECONDS") or cls.client_timeout_seconds),
+            max_header_bytes=int(_env("BALLOTDESK_MAX_HEADER_BYTES") or cls.max_header_bytes),
+            max_headers=int(_env("BALLOTDESK_MAX_HEADERS") or cls.max_headers),
+            max_connections=int(_env("BALLOTDESK_MAX_CONNECTIONS") or cls.max_connections),
+            upload_max_inflated_bytes=int(
+                _env("BALLOTDESK_UPLOAD_MAX_INFLATED_BYTES") or cls.upload_max_inflated_bytes
+            ),
+            upload_max_part_bytes=int(_env("BALLOTDESK_UPLOAD_MAX_PART_BYTES") or cls.upload_max_part_bytes),
+            upload_max_parts=int(_env("BALLOTDESK_UPLOAD_MAX_PARTS") or cls.upload_max_parts),
         )
 
     @property

@@ -2,7 +2,9 @@
 
 The private key is a PEM file (`BALLOTDESK_SIGNING_KEY`). In embedded mode a missing key is made
 once, beside the SQLite database (or under var/), readable by its owner only; in production the
-key is the operator's to provide, since every API process must sign with the same one.
+key is the operator's to provide (`ballotdesk keygen PATH` makes one), since every process must
+sign and authenticate events with the same one: production processes refuse to start without it
+(`key_problem`, through services.platform.config_check).
 """
 
 from __future__ import annotations
@@ -48,21 +50,56 @@ def key_path(settings: Settings) -> Path:
 
 def private_key(settings: Settings) -> Ed25519PrivateKey:
     """The signing key, made on first use in embedded mode."""
+    production = settings.environment == "production"
+    if production and not settings.signing_key_path:
+        raise SigningKeyMissing(MISSING)
     path = key_path(settings)
     with _lock:
         if path in _cache:
             return _cache[path]
         if not path.exists():
-            if settings.environment == "production":
+            if production:
                 raise SigningKeyMissing(
                     f"No signing key at {path}: set BALLOTDESK_SIGNING_KEY to an Ed25519 private key (PEM)."
                 )
-            _create(path)
-        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(loaded, Ed25519PrivateKey):
-            raise SigningKeyMissing(f"The signing key at {path} is not an Ed25519 key.")
+            create_key(path)
+        loaded = load_key(path)
         _cache[path] = loaded
         return loaded
+
+
+MISSING = (
+    "BALLOTDESK_SIGNING_KEY is empty; production needs the path of the Ed25519 private key (PEM) that every "
+    "process shares: it signs ballot records and authenticates every event. Make one with `ballotdesk keygen PATH` "
+    "(or `openssl genpkey -algorithm ed25519 -out PATH`); an installation moved from embedded mode keeps its "
+    "var/signing-key.pem."
+)
+
+
+def load_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise SigningKeyMissing(f"The signing key at {path} is not an unencrypted private key in PEM: {exc}") from None
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise SigningKeyMissing(f"The signing key at {path} is not an Ed25519 key.")
+    return loaded
+
+
+def key_problem(settings: Settings) -> str | None:
+    """Why a production process cannot start with these settings' signing key (None: it can)."""
+    if settings.environment != "production":
+        return None
+    if not settings.signing_key_path:
+        return MISSING
+    path = Path(settings.signing_key_path)
+    try:
+        load_key(path)
+    except OSError as exc:
+        return f"BALLOTDESK_SIGNING_KEY names {path}, which cannot be read ({exc.strerror or exc})."
+    except SigningKeyMissing as exc:
+        return f"BALLOTDESK_SIGNING_KEY: {exc.detail}"
+    return None
 
 
 def record_key(settings: Settings) -> bytes:
@@ -74,7 +111,9 @@ def record_key(settings: Settings) -> bytes:
     return hmac.new(raw, b"ballotdesk event authenticator v1", hashlib.sha256).digest()
 
 
-def _create(path: Path) -> None:
+def create_key(path: Path) -> bool:
+    """Write a new key at `path`, readable by its owner only; False when a file is there already
+    (never replaced: records signed with it would no longer verify)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -83,9 +122,11 @@ def _create(path: Path) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return
+        return False
     with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), 0o600)  # whatever the umask
         out.write(pem)
+    return True
 
 
 def public_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:

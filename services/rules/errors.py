@@ -62,3 +62,10 @@ class TooManyAttempts(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class UploadTooLarge(DomainError):
+    """The upload would inflate beyond a limit of the operator's (named in `limit`)."""
+
+    status = 413
+    title = "Upload too large"

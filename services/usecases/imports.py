@@ -7,7 +7,8 @@ written, in one transaction with its events.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -18,15 +19,28 @@ from schemas.comments import MAX_PER_SET, fields_of
 from schemas.enums import BallotStatus, Role
 from schemas.events import CommentsImported, ImportedSet, ObservationsImported
 from schemas.tables import Ballot, Comment, MemberBody
-from services.documents import reader
-from services.documents.safety import UploadRejected
+from services.documents import reader, safety
+from services.documents.safety import UploadLimits, UploadRejected
 from services.platform import events
+from services.platform.settings import Settings
 from services.rules import digests
 from services.rules.actors import Principal, require_body, require_committee_officer, require_secretary
-from services.rules.errors import Conflict, InvalidInput, UnsupportedUpload
+from services.rules.errors import Conflict, InvalidInput, UnsupportedUpload, UploadTooLarge
 from services.usecases import ballots, comments, committees
 
 MAX_PARTY = 40
+# Word files parsed at once by this process: each may hold its upload limits' worth of parts in
+# memory, so concurrent uploads wait their turn rather than add up.
+PARSING = threading.BoundedSemaphore(2)
+Parsed = tuple[list[reader.CommentRow], list[reader.RowProblem]]
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits(
+        max_parts=settings.upload_max_parts,
+        max_inflated_bytes=settings.upload_max_inflated_bytes,
+        max_part_bytes=settings.upload_max_part_bytes,
+    )
 
 
 async def aliases(session: AsyncSession) -> dict[str, str]:
@@ -46,9 +60,17 @@ def _problems(problems: Sequence[reader.RowProblem], what: str) -> InvalidInput:
     return InvalidInput(f"{what} was not imported: {where}{first.message}{more}", problems=listed)
 
 
-async def _parse(function: object, *args: object) -> tuple[list[reader.CommentRow], list[reader.RowProblem]]:
+def _parse_in_turn(parse: Callable[[], Parsed]) -> Parsed:
+    with PARSING:
+        return parse()
+
+
+async def _parse(parse: Callable[[], Parsed]) -> Parsed:
+    """Parse off the event loop, one of PARSING's turns at a time."""
     try:
-        return await asyncio.to_thread(function, *args)  # type: ignore[arg-type]
+        return await asyncio.to_thread(_parse_in_turn, parse)
+    except safety.UploadTooLarge as exc:
+        raise UploadTooLarge(str(exc), limit=exc.limit, limit_value=exc.value) from exc
     except UploadRejected as exc:
         raise UnsupportedUpload(str(exc)) from exc
 
@@ -58,12 +80,19 @@ def _new(row: reader.CommentRow, reference: str = "") -> comments.NewComment:
 
 
 async def import_national(
-    session: AsyncSession, principal: Principal, ballot_id: int, body: str, data: bytes, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    ballot_id: int,
+    body: str,
+    data: bytes,
+    now: datetime,
+    limits: UploadLimits | None = None,
 ) -> tuple[list[Comment], bool]:
     """A body's filled commenting template replaces its comment set (SPEC §4.3)."""
     await ballots.get_ballot(session, ballot_id)
     require_body(principal, body, Role.DELEGATE, Role.COMMENTER)
-    rows, problems = await _parse(reader.parse_national_comments, data, body, await aliases(session))
+    known = await aliases(session)
+    rows, problems = await _parse(lambda: reader.parse_national_comments(data, body, known, limits))
     if problems:
         raise _problems(problems, "The file")
     if not rows:
@@ -79,7 +108,13 @@ async def import_national(
 
 
 async def import_compiled(
-    session: AsyncSession, principal: Principal, ballot_id: int, data: bytes, filename: str, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    ballot_id: int,
+    data: bytes,
+    filename: str,
+    now: datetime,
+    limits: UploadLimits | None = None,
 ) -> tuple[int, list[reader.RowProblem]]:
     """A compiled table made elsewhere: every body's rows, with their references (SPEC §4.4).
 
@@ -88,7 +123,8 @@ async def import_compiled(
     """
     ballot = await ballots.get_ballot(session, ballot_id)
     require_secretary(principal, await committees.chain(session, ballot.committee_id))
-    rows, skipped = await _parse(reader.parse_compiled_table, data, await aliases(session))
+    known = await aliases(session)
+    rows, skipped = await _parse(lambda: reader.parse_compiled_table(data, known, limits))
     if not rows:
         raise _problems(skipped, "The compiled table") if skipped else InvalidInput("The table holds no comments.")
     too_long = [r for r in rows if len(r.body) > MAX_PARTY]
@@ -191,12 +227,19 @@ async def _changes(session: AsyncSession, ballot: Ballot, planned: dict[str, lis
 
 
 async def import_observations(
-    session: AsyncSession, principal: Principal, ballot_id: int, data: bytes, filename: str, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    ballot_id: int,
+    data: bytes,
+    filename: str,
+    now: datetime,
+    limits: UploadLimits | None = None,
 ) -> list[Comment]:
     """Observations filled into a compiled table (ours or another's), matched by reference."""
     ballot = await ballots.get_ballot(session, ballot_id)
     require_committee_officer(principal, await committees.chain(session, ballot.committee_id))
-    rows, problems = await _parse(reader.parse_compiled_table, data, await aliases(session))
+    known = await aliases(session)
+    rows, problems = await _parse(lambda: reader.parse_compiled_table(data, known, limits))
     if problems:
         raise _problems(problems, "The table")
     current = list(

@@ -6,8 +6,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
+import stat
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +20,7 @@ from sqlmodel import select
 
 from schemas.tables import Event
 from services.http.app import create_app
-from services.platform import config_check, logs, requestid
+from services.platform import config_check, logs, requestid, signing
 from services.platform.db import Database
 from services.platform.settings import Settings
 from tests import processes
@@ -154,6 +158,19 @@ async def test_metrics_show_latency_by_route_votes_and_the_outbox(client: Any, c
     assert "ballotdesk_queue_lag_seconds" in after and "ballotdesk_document_build_seconds_count" in after
 
 
+_KEYS = Path(tempfile.mkdtemp(prefix="ballotdesk-keys-"))
+GOOD_KEY = _KEYS / "signing-key.pem"
+signing.create_key(GOOD_KEY)
+NOT_A_KEY = _KEYS / "placeholder.pem"
+NOT_A_KEY.write_text(
+    "-----BEGIN PRIVATE KEY-----\nchange-me: openssl genpkey -algorithm ed25519\n-----END PRIVATE KEY-----\n"
+)
+
+
+def config_check_roles() -> tuple[str, ...]:
+    return ("api", "serve", "worker", "scheduler", "migrate", "check")
+
+
 def _settings(**changes: Any) -> Settings:
     base = {
         "database_url": "postgresql+asyncpg://u:p@db/ballotdesk",
@@ -161,6 +178,7 @@ def _settings(**changes: Any) -> Settings:
         "admin_token": STRONG_TOKEN,
         "secret_key": STRONG_KEY,
         "environment": "production",
+        "signing_key_path": str(GOOD_KEY),
     }
     return Settings(**{**base, **changes})
 
@@ -182,6 +200,10 @@ def _settings(**changes: Any) -> Settings:
         ({"admin_token": STRONG_KEY}, "api", "BALLOTDESK_ADMIN_TOKEN equals BALLOTDESK_SECRET_KEY"),
         ({"database_url": "postgresql+asyncpg://u:change-me@db/ballotdesk"}, "worker", "BALLOTDESK_DATABASE_URL"),
         ({"smtp_url": "smtp+starttls://mailer:Change_Me@mail:587"}, "worker", "BALLOTDESK_SMTP_URL"),
+        # No signing key: every production process refuses (issue 12, item 12).
+        *(({"signing_key_path": ""}, role, "BALLOTDESK_SIGNING_KEY is empty") for role in config_check_roles()),
+        ({"signing_key_path": str(_KEYS / "missing.pem")}, "worker", "cannot be read"),
+        ({"signing_key_path": str(NOT_A_KEY)}, "scheduler", "not an unencrypted private key"),
     ],
 )
 def test_production_refuses_settings_fit_only_for_a_laptop(changes: dict[str, str], role: str, complaint: str) -> None:
@@ -197,10 +219,6 @@ def test_production_settings_that_are_right_pass_and_embedded_mode_asks_nothing(
     assert not config_check.problems(_settings(admin_token="", secret_key=""), "worker")
 
 
-def config_check_roles() -> tuple[str, ...]:
-    return ("api", "serve", "worker", "scheduler", "migrate")
-
-
 @pytest.mark.parametrize("role", [["api", "--port", "18298"], ["worker"], ["scheduler"], ["migrate"]])
 def test_a_production_process_with_sqlite_and_default_secrets_does_not_start(role: list[str], tmp_path: Any) -> None:
     env = processes.environment(
@@ -212,3 +230,33 @@ def test_a_production_process_with_sqlite_and_default_secrets_does_not_start(rol
     if role[0] == "api":
         assert "BALLOTDESK_SECRET_KEY" in done.stderr and "BALLOTDESK_ADMIN_TOKEN" in done.stderr
     assert not (tmp_path / "x.db").exists()  # refused before touching anything
+
+
+@pytest.mark.parametrize("role", [["check"], ["scheduler"]])
+def test_a_production_process_without_a_signing_key_does_not_start(role: list[str], tmp_path: Any) -> None:
+    env = processes.environment("postgresql://u:p@127.0.0.1:9/none", broker_url="redis://127.0.0.1:9/0")
+    env.pop("BALLOTDESK_SIGNING_KEY")
+    done = processes.run(role, env, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "configuration refused" in done.stderr and "BALLOTDESK_SIGNING_KEY is empty" in done.stderr
+    assert "ballotdesk keygen" in done.stderr
+
+
+def test_keygen_writes_a_key_only_its_owner_reads_and_never_replaces_one(tmp_path: Path) -> None:
+    env = processes.environment(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", production=False)
+    path = tmp_path / "secrets" / "signing-key.pem"
+    old_umask = os.umask(0)  # the mode must not depend on the caller's umask
+    try:
+        done = processes.run(["keygen", str(path)], env)
+    finally:
+        os.umask(old_umask)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    key = signing.load_key(path)
+    assert signing.key_id(key) in done.stdout and "BEGIN PUBLIC KEY" in done.stdout
+    before = path.read_bytes()
+    again = processes.run(["keygen", str(path)], env)
+    assert again.returncode == 2 and "never replaced" in again.stderr
+    assert path.read_bytes() == before
+    # A production process given that file passes the check.
+    assert signing.key_problem(Settings(environment="production", signing_key_path=str(path))) is None

@@ -17,6 +17,7 @@ import csv
 import io
 import re
 import time
+import tracemalloc
 import zipfile
 from typing import Any
 
@@ -127,6 +128,57 @@ async def test_a_100000_row_template_is_refused_clearly_and_writes_nothing(
         status=response.status_code,
         seconds=round(elapsed, 1),
         detail=body["detail"][:40],
+    )
+
+
+def parts_of_zeros(count: int, size: int = 1_000_000) -> bytes:
+    """A filled template plus `count` parts of `size` zeros: tiny on the wire (each part deflates
+    a thousandfold), each part under the zip-bomb ratio check's 1 MB threshold."""
+    zeros = bytes(size)
+    return rezip(comment_docx(many_rows(3)), add={f"word/media/zeros{i}.bin": zeros for i in range(count)})
+
+
+async def test_a_docx_of_190_one_mb_parts_is_refused_from_its_zip_directory(
+    client: Any, clock: Any, figures: Figures, database_url: str
+) -> None:
+    """Issue 12, item 8: 190 × 1 MB of zeros in a 200 kB file grew the server by 180 MB. Refused
+    (413, naming the limit) on every upload endpoint before anything is inflated."""
+    w, ballot_id = await dis(client, clock)
+    data = parts_of_zeros(190)
+    assert len(data) < 400_000
+    before = await last_event(client)
+    endpoints = [
+        (f"/api/v1/ballots/{ballot_id}/comments/DE/upload", w.headers["DE"]),
+        (f"/api/v1/ballots/{ballot_id}/compiled/upload", w.headers["secretary"]),
+        (f"/api/v1/ballots/{ballot_id}/observations/upload", w.headers["secretary"]),
+    ]
+    growth: list[int] = []
+    for path, headers in endpoints:
+        tracemalloc.start()
+        try:
+            response = await client.post(path, files=upload(data), headers=headers)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        growth.append(peak)
+        body = assert_clear_refusal(response, 413)
+        assert body["limit"] == "upload_max_inflated_bytes", body
+        assert "upload_max_inflated_bytes" in body["detail"]
+    assert await last_event(client) == before
+    assert await ok(await client.get(f"/api/v1/ballots/{ballot_id}/comments", headers=ADMIN)) == []
+    # The same file within the limits (60 parts) is still taken: the limit, not the shape, refused it.
+    taken = await client.post(
+        f"/api/v1/ballots/{ballot_id}/comments/DE/upload", files=upload(parts_of_zeros(60)), headers=w.headers["DE"]
+    )
+    assert taken.status_code == 201, taken.text[:300]
+    figures.add(
+        f"190 x 1 MB parts in a .docx, 3 endpoints ({dialect(database_url)})",
+        cases=3,
+        refusals=3,
+        errors=0,
+        wire_kb=round(len(data) / 1000),
+        declared_mb=190,
+        peak_traced_mb=round(max(growth) / 1e6, 1),
     )
 
 

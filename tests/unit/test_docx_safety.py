@@ -20,7 +20,8 @@ import pytest
 
 from services.documents import safety
 from services.documents.reader import parse_compiled_table, parse_national_comments, read_rows
-from services.documents.safety import MAX_UPLOAD_BYTES, UploadRejected, open_docx
+from services.documents.safety import MAX_UPLOAD_BYTES, UploadLimits, UploadRejected, UploadTooLarge, open_docx
+from services.platform.settings import Settings
 from tests import SHARED
 from tests.docx_factory import comment_docx, read_part, rezip, row8
 
@@ -229,17 +230,26 @@ def test_zip_bomb_entry_of_100_mb_of_zeros(good: bytes) -> None:
     assert time.perf_counter() - started < 0.5  # refused from the directory, nothing inflated
 
 
+def too_large(data: bytes, limits: UploadLimits | None = None) -> UploadTooLarge:
+    with pytest.raises(UploadTooLarge) as info:
+        open_docx(data, limits)
+    return info.value
+
+
 def test_too_many_entries(good: bytes) -> None:
-    data = rezip(good, add={f"word/media/x{i}.txt": b"x" for i in range(2_001)})
-    assert "2,000" in rejected(data)
+    data = rezip(good, add={f"word/media/x{i}.txt": b"x" for i in range(1_001)})
+    refused = too_large(data)
+    assert refused.limit == "upload_max_parts" and "1,000" in str(refused)
+    assert too_large(good, UploadLimits(max_parts=3)).limit == "upload_max_parts"
 
 
-def test_declared_total_over_200_mb(good: bytes) -> None:
-    # 201 entries of 1,000,000 zeros each: none is "over 1 MB", so only the total catches them.
+def test_declared_total_over_the_limit(good: bytes) -> None:
+    # 65 entries of 1,000,000 zeros each: none is "over 1 MB", so only the total catches them.
     zeros = bytes(1_000_000)
-    data = rezip(good, add={f"word/media/z{i}.bin": zeros for i in range(201)})
+    data = rezip(good, add={f"word/media/z{i}.bin": zeros for i in range(65)})
     assert len(data) < MAX_UPLOAD_BYTES
-    assert "limit is 200 MB" in rejected(data)
+    refused = too_large(data)
+    assert refused.limit == "upload_max_inflated_bytes" and "limit, upload_max_inflated_bytes, is 64 MB" in str(refused)
 
 
 def _forge_declared_size(data: bytes, name: str, size: int) -> bytes:
@@ -258,13 +268,14 @@ def _forge_declared_size(data: bytes, name: str, size: int) -> bytes:
     raise AssertionError(f"{name} not found")
 
 
-def test_main_document_part_over_60_mb(good: bytes) -> None:
+def test_main_document_part_over_the_part_limit(good: bytes) -> None:
     # 800 kB of poorly compressible text keeps the ratio under 200 even at a declared 61 MB.
     rng = random.Random(7)
     noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(800_000)).encode()
     data = with_document_xml(good, lambda xml: xml.replace(b"</w:body>", b"<!--" + noise + b"--></w:body>"))
-    data = _forge_declared_size(data, DOC, 61_000_000)
-    assert "limit is 60 MB" in rejected(data)
+    data = _forge_declared_size(data, DOC, 41_000_000)
+    refused = too_large(data)
+    assert refused.limit == "upload_max_part_bytes" and "is 40 MB" in str(refused)
 
 
 def test_declared_size_smaller_than_the_content_is_damaged(good: bytes) -> None:
@@ -371,7 +382,11 @@ def test_main_part_missing_from_the_zip(good: bytes) -> None:
 def test_constants_are_as_documented() -> None:
     assert (safety.MAX_UPLOAD_BYTES, safety.MAX_ENTRIES, safety.MAX_TOTAL_UNCOMPRESSED) == (
         20_000_000,
-        2_000,
-        200_000_000,
+        1_000,
+        64_000_000,
     )
-    assert (safety.MAX_MAIN_PART_BYTES, safety.MAX_RATIO, safety.RATIO_CHECK_ABOVE) == (60_000_000, 200, 1_000_000)
+    assert (safety.MAX_MAIN_PART_BYTES, safety.MAX_RATIO, safety.RATIO_CHECK_ABOVE) == (40_000_000, 200, 1_000_000)
+    defaults = Settings()
+    assert UploadLimits() == UploadLimits(
+        defaults.upload_max_parts, defaults.upload_max_inflated_bytes, defaults.upload_max_part_bytes
+    )

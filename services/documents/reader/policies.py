@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from schemas import comments as C
 from services.documents.reader.cells import _alias_map, _first_line, _parse_mb, parse_observation, parse_type
 from services.documents.reader.tables import RawRow, _read
-from services.documents.safety import open_docx
+from services.documents.safety import UploadLimits, open_docx
 
 NO_COMMENT_TABLE = "No comment table found: use the ISO commenting template."
 EMPTY_COMMENT_TABLE = "The comment table holds no comments: fill in at least one row, or upload nothing."
@@ -52,7 +52,7 @@ def _same_body(code: str, body: str, amap: Mapping[str, str]) -> bool:
 
 
 def parse_national_comments(
-    data: bytes, body: str, aliases: Mapping[str, str]
+    data: bytes, body: str, aliases: Mapping[str, str], limits: UploadLimits | None = None
 ) -> tuple[list[CommentRow], list[RowProblem]]:
     """Parse one member body's filled template (SPEC §4.3) → (rows, problems).
 
@@ -62,7 +62,7 @@ def parse_national_comments(
     names its row; the caller imports all rows or none. Rows holding nothing but an MB/NC value are
     skipped like blank rows. ``UploadRejected`` from ``open_docx`` propagates.
     """
-    document = open_docx(data)
+    document = open_docx(data, limits)
     result = _read(document)
     if result.tables == 0:
         return [], [RowProblem(0, NO_COMMENT_TABLE)]
@@ -134,7 +134,9 @@ def _comment_row(raw: RawRow, body: str, reference: str, type_code: str, type_wr
     )
 
 
-def parse_compiled_table(data: bytes, aliases: Mapping[str, str]) -> tuple[list[CommentRow], list[RowProblem]]:
+def parse_compiled_table(
+    data: bytes, aliases: Mapping[str, str], limits: UploadLimits | None = None
+) -> tuple[list[CommentRow], list[RowProblem]]:
     """Parse a compiled comment table from anywhere (SPEC §4.4) → (rows, problems).
 
     Every body's rows are kept, liaisons and ``**`` included, with their original references and
@@ -144,7 +146,7 @@ def parse_compiled_table(data: bytes, aliases: Mapping[str, str]) -> tuple[list[
     all: rows with neither a comment nor a proposed change (they are left out). Rows holding
     nothing but an MB/NC value are skipped like blank rows.
     """
-    document = open_docx(data)
+    document = open_docx(data, limits)
     result = _read(document)
     if result.tables == 0:
         return [], [RowProblem(0, NO_COMMENT_TABLE)]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import api
 from schemas.tables import Document
+from services.documents.safety import UploadLimits
 from services.http import downloads
 from services.http.downloads import UPLOAD_LIMIT
 from services.platform.conversion import Converted, Converter
@@ -40,6 +41,10 @@ def _document(document: Document) -> Response[Any]:
         "detail": "The document is being built; try again shortly.",
     }
     return Response(body, status_code=202, headers={"Retry-After": "2"})
+
+
+def _limits(request: Request[Any, Any, Any]) -> UploadLimits:
+    return imports.upload_limits(request.app.state.settings)
 
 
 async def _read(upload: Upload, converter: Converter) -> tuple[Converted, str]:
@@ -90,6 +95,7 @@ class DocumentController(Controller):
     @post("/comments/{code:str}/upload", operation_id="UploadComments", request_max_body_size=UPLOAD_LIMIT)
     async def upload_comments(
         self,
+        request: Request[Any, Any, Any],
         session: AsyncSession,
         principal: Principal,
         converter: Converter,
@@ -99,7 +105,9 @@ class DocumentController(Controller):
         data: Multipart,
     ) -> Response[api.CommentSetOut]:
         content, _ = await _read(data, converter)
-        rows, first = await imports.import_national(session, principal, ballot_id, code, content.data, now)
+        rows, first = await imports.import_national(
+            session, principal, ballot_id, code, content.data, now, _limits(request)
+        )
         version = rows[0].set_version if rows else 0
         out = api.CommentSetOut(
             ballot_id=ballot_id,
@@ -118,6 +126,7 @@ class DocumentController(Controller):
     )
     async def upload_observations(
         self,
+        request: Request[Any, Any, Any],
         session: AsyncSession,
         principal: Principal,
         converter: Converter,
@@ -126,7 +135,9 @@ class DocumentController(Controller):
         data: Multipart,
     ) -> dict[str, Any]:
         content, filename = await _read(data, converter)
-        updated = await imports.import_observations(session, principal, ballot_id, content.data, filename, now)
+        updated = await imports.import_observations(
+            session, principal, ballot_id, content.data, filename, now, _limits(request)
+        )
         return {
             "updated": len(updated),
             "references": [c.reference for c in updated],
@@ -141,6 +152,7 @@ class DocumentController(Controller):
     )
     async def upload_compiled(
         self,
+        request: Request[Any, Any, Any],
         session: AsyncSession,
         principal: Principal,
         converter: Converter,
@@ -149,7 +161,9 @@ class DocumentController(Controller):
         data: Multipart,
     ) -> dict[str, Any]:
         content, filename = await _read(data, converter)
-        count, skipped = await imports.import_compiled(session, principal, ballot_id, content.data, filename, now)
+        count, skipped = await imports.import_compiled(
+            session, principal, ballot_id, content.data, filename, now, _limits(request)
+        )
         return {
             "imported": count,
             "skipped": [{"row": p.row, "message": p.message} for p in skipped],

@@ -251,10 +251,11 @@ async def upload_template(request: WebRequest, viewer: Principal, ballot_id: int
             status=422,
             errors={"file": "Choose the filled commenting template (.docx)."},
         )
+    limits = imports.upload_limits(request.app.state.settings)
     try:
         docx = await as_docx(request, content)
         imported, _ = await run(
-            request, lambda s: imports.import_national(s, viewer, ballot_id, body, docx.data, now(request))
+            request, lambda s: imports.import_national(s, viewer, ballot_id, body, docx.data, now(request), limits)
         )
     except DomainError as exc:
         problems = exc.extra.get("problems")

@@ -123,10 +123,12 @@ async def upload_observations(request: WebRequest, viewer: Principal, ballot_id:
             status=422,
             errors={"file": "Choose the comment table with the observations."},
         )
+    limits = imports.upload_limits(request.app.state.settings)
     try:
         docx = await as_docx(request, content)
         updated = await run(
-            request, lambda s: imports.import_observations(s, viewer, ballot_id, docx.data, filename, now(request))
+            request,
+            lambda s: imports.import_observations(s, viewer, ballot_id, docx.data, filename, now(request), limits),
         )
     except DomainError as exc:
         problems = exc.extra.get("problems")
