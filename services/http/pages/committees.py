@@ -15,6 +15,8 @@ from schemas.tables import Ballot
 from services.http.pages.common import (
     FormErrors,
     WebRequest,
+    confirmation_page,
+    confirmed,
     convert,
     field_errors,
     flash,
@@ -31,6 +33,7 @@ from services.rules.actors import Principal
 from services.rules.errors import DomainError
 from services.usecases import ballots, committees, projects
 from services.views import committees as committee_views
+from services.views import confirmations
 
 
 @get("/committees", name="committees")
@@ -73,15 +76,44 @@ def _status(exc: DomainError) -> int:
 @post("/committees/{committee_id:int}/members")
 async def set_member(request: WebRequest, viewer: Principal, committee_id: int) -> Template | Redirect:
     form = await request.form()
-    values = {"member_code": text(form, "member_code"), "member_status": text(form, "member_status")}
+    values = {k: text(form, k) for k in ("member_code", "member_status", "member_reason")}
     status = values["member_status"] or None
+    code, new = values["member_code"], None if status == "end" else status
+    reason = values["member_reason"].strip()
     try:
-        if not values["member_code"]:
+        if not code:
             raise FormErrors({"member_code": "Choose the member body."})
         if status not in (None, "P", "O", "end"):
             raise FormErrors({"member_status": "Choose P-member, O-member or end the membership."})
-        code, new = values["member_code"], None if status == "end" else status
-        await run(request, lambda s: committees.set_membership(s, viewer, committee_id, code, new, now(request)))
+        confirmation = await read(
+            request, lambda s: confirmations.losing_p_membership(s, viewer, committee_id, code, new)
+        )
+    except DomainError as exc:
+        errors = field_errors(exc, "member_code")
+        return await render_committee(request, viewer, committee_id, status=_status(exc), errors=errors, values=values)
+    if confirmation is not None and not (confirmed(form) and reason):
+        return confirmation_page(
+            request,
+            viewer,
+            confirmation,
+            action=f"/committees/{committee_id}/members",
+            button=f"Change {code} to {'O-member' if new else 'no membership'}",
+            hidden={"member_code": code, "member_status": values["member_status"]},
+            reason={
+                "name": "member_reason",
+                "label": "Reason",
+                "value": values["member_reason"],
+                "hint": "For example the participation ledger's finding or the body's own request.",
+            },
+            errors={"member_reason": "Give the reason for the change; the committee's record keeps it."}
+            if confirmed(form)
+            else None,
+        )
+    try:
+        await run(
+            request,
+            lambda s: committees.set_membership(s, viewer, committee_id, code, new, now(request), reason=reason),
+        )
     except DomainError as exc:
         errors = field_errors(exc, "member_code")
         return await render_committee(request, viewer, committee_id, status=_status(exc), errors=errors, values=values)
