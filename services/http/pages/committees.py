@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
 from litestar import get, post
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import api
-from schemas.enums import BallotType, Deliverable
-from schemas.tables import Ballot
+from schemas.enums import Deliverable
 from services.http.pages.common import (
     FormErrors,
     WebRequest,
@@ -28,7 +27,7 @@ from services.http.pages.common import (
     run,
     text,
 )
-from services.rules import ballot_types, stage_codes
+from services.rules import ballot_types, stage_codes, stages
 from services.rules.actors import Principal
 from services.rules.errors import DomainError
 from services.usecases import ballots, committees, projects
@@ -189,10 +188,16 @@ async def render_project(
 ) -> Template:
     view = await read(request, lambda s: committee_views.read_project(s, viewer, project_id))
     default_close = now(request) + timedelta(weeks=8)
+    offered = stages.offered_now(Deliverable(view.project.deliverable), view.project.stage)
     types = [
         (t.value, f"{ballot_types.spec(t).label or t.value} (usually {ballot_types.spec(t).default_weeks} weeks)")
-        for t in BallotType
+        for t, why in offered
+        if why is None
     ]
+    absent = [(ballot_types.spec(t).label or t.value, why) for t, why in offered if why is not None]
+    shown = values or {"closes_at": f"{default_close:%Y-%m-%dT12:00}"}
+    # A fresh one-time key per form shown: a second press of the same form makes no second ballot.
+    shown = {**shown, "form_key": shown.get("form_key") or secrets.token_urlsafe(18)}
     return page(
         request,
         "project.html",
@@ -200,8 +205,9 @@ async def render_project(
         status,
         v=view,
         errors=errors or {},
-        values=values or {"closes_at": f"{default_close:%Y-%m-%dT12:00}"},
+        values=shown,
         types=types,
+        absent=absent,
         stage_names=stage_codes.STAGE_NAMES,
     )
 
@@ -214,10 +220,14 @@ async def project_page(request: WebRequest, viewer: Principal, project_id: int) 
 @post("/projects/{project_id:int}/ballots")
 async def create_ballot(request: WebRequest, viewer: Principal, project_id: int) -> Template | Redirect:
     form = await request.form()
-    values = {k: text(form, k) for k in ("type", "closes_at", "opens_at", "rulebook", "question", "open_now")}
+    values = {
+        k: text(form, k) for k in ("type", "closes_at", "opens_at", "rulebook", "question", "open_now", "form_key")
+    }
     try:
         closes_at = parse_utc(values["closes_at"], "closes_at")
         opens_at = parse_utc(values["opens_at"], "opens_at", required=False)
+        if not values["type"]:
+            raise FormErrors({"type": "Choose the ballot type."})
         data = convert(
             {
                 "project_id": project_id,
@@ -228,29 +238,28 @@ async def create_ballot(request: WebRequest, viewer: Principal, project_id: int)
                 "question": values["question"].strip(),
             },
             api.BallotCreate,
-            hints={"type": "Choose the ballot type.", "rulebook": "Choose ISO or IEC."},
+            hints={"type": "Choose one of the ballot types offered.", "rulebook": "Choose ISO or IEC."},
         )
-
-        async def use_case(s: AsyncSession) -> tuple[Ballot, str | None]:
-            ballot, warning = await ballots.create_ballot(s, viewer, data, now(request))
-            return ballot, warning
-
-        ballot, warning = await run(request, use_case)
-        assert ballot.id is not None
-        ballot_id = ballot.id
-        if values["open_now"] == "yes" and opens_at is None:
-            await run(request, lambda s: ballots.open_ballot(s, viewer, ballot_id, now(request)))
+        open_now, form_key = values["open_now"] == "yes", values["form_key"][:64]
+        made = await run(
+            request,
+            lambda s: ballots.create_from_form(s, viewer, data, now(request), open_now=open_now, form_key=form_key),
+        )
     except DomainError as exc:
         return await render_project(
             request, viewer, project_id, status=_status(exc), errors=field_errors(exc, "type"), values=values
         )
-    flash(
-        request,
-        "The ballot is created"
-        + (" and open." if values["open_now"] == "yes" and opens_at is None else ".")
-        + (f" Note: {warning}" if warning else ""),
-    )
-    return redirect(f"/ballots/{ballot_id}")
+    assert made.ballot.id is not None
+    if made.again:
+        flash(request, "This form was already sent; here is the ballot it created.")
+    else:
+        flash(
+            request,
+            "The ballot is created"
+            + (" and open." if made.opened else ".")
+            + (f" Note: {made.warning}" if made.warning else ""),
+        )
+    return redirect(f"/ballots/{made.ballot.id}")
 
 
 # --- participation ----------------------------------------------------------------------------
