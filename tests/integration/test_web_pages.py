@@ -244,6 +244,7 @@ async def test_the_participation_ledger_names_a_p_member_that_missed_a_dis(clien
     ballot_id = await w.ballot("DIS")
     await w.vote(ballot_id, "DE", "approve", 201)
     await w.vote(ballot_id, "JP", "approve", 201)
+    clock.advance(weeks=13)  # closed at its deadline: FR had all the time it was given
     await w.close(ballot_id)
     await sign_in(client, emails["secretary"])
     ledger = await client.get(f"/committees/{w.committee_id}/participation")
