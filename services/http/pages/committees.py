@@ -27,7 +27,7 @@ from services.http.pages.common import (
     run,
     text,
 )
-from services.rules import ballot_types, stage_codes, stages
+from services.rules import ballot_types, stage_codes, stage_decisions, stages
 from services.rules.actors import Principal
 from services.rules.errors import DomainError
 from services.usecases import ballots, committees, projects
@@ -195,7 +195,8 @@ async def render_project(
         if why is None
     ]
     absent = [(ballot_types.spec(t).label or t.value, why) for t, why in offered if why is not None]
-    shown = values or {"closes_at": f"{default_close:%Y-%m-%dT12:00}"}
+    moves = stage_decisions.allowed_moves(Deliverable(view.project.deliverable), view.project.stage)
+    shown = {"closes_at": f"{default_close:%Y-%m-%dT12:00}", **(values or {})}
     # A fresh one-time key per form shown: a second press of the same form makes no second ballot.
     shown = {**shown, "form_key": shown.get("form_key") or secrets.token_urlsafe(18)}
     return page(
@@ -208,6 +209,7 @@ async def render_project(
         values=shown,
         types=types,
         absent=absent,
+        moves=moves,
         stage_names=stage_codes.STAGE_NAMES,
     )
 
@@ -262,6 +264,22 @@ async def create_ballot(request: WebRequest, viewer: Principal, project_id: int)
     return redirect(f"/ballots/{made.ballot.id}")
 
 
+@post("/projects/{project_id:int}/stage")
+async def decide_stage(request: WebRequest, viewer: Principal, project_id: int) -> Template | Redirect:
+    form = await request.form()
+    values = {"stage_decision": text(form, "stage_decision"), "stage_reason": text(form, "stage_reason")}
+    try:
+        if not values["stage_decision"]:
+            raise FormErrors({"stage_decision": "Choose the decision."})
+        code, reason = values["stage_decision"], values["stage_reason"]
+        chosen = await run(request, lambda s: projects.decide_stage(s, viewer, project_id, code, reason, now(request)))
+    except DomainError as exc:
+        errors = field_errors(exc, "stage_decision", "stage_")
+        return await render_project(request, viewer, project_id, status=_status(exc), errors=errors, values=values)
+    flash(request, f"The decision {chosen.code} is recorded; the project is at stage {chosen.path[-1]}.")
+    return redirect(f"/projects/{project_id}")
+
+
 # --- participation ----------------------------------------------------------------------------
 
 
@@ -281,5 +299,6 @@ HANDLERS: list[Any] = [
     create_project,
     project_page,
     create_ballot,
+    decide_stage,
     participation_page,
 ]
