@@ -34,6 +34,10 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
+def _have(n: int) -> str:
+    return f"{n} {'has' if n == 1 else 'have'}"
+
+
 def _stage(code: str) -> str:
     name = STAGE_NAMES.get(code)
     return f"{code} ({name})" if name else code
@@ -63,7 +67,7 @@ class Turnout:
         """`ending` says what the action does to the P-members that have not voted, with `{n}`
         and `{names}` for them ("closing now ends voting for {n} ({names})")."""
         missing = self.p_missing
-        said = f"{_plural(len(self.p_members), 'P-member')}, {len(self.p_voted)} have voted"
+        said = f"{_plural(len(self.p_members), 'P-member')}, {_have(len(self.p_voted))} voted"
         if missing:
             said += "; " + ending.format(n=len(missing), names=", ".join(missing))
         else:
@@ -73,7 +77,7 @@ class Turnout:
     def all_bodies(self) -> str | None:
         if self.voters == len(self.p_members):
             return None
-        return f"Of the {self.voters} member bodies that may vote, {self.voted} have voted."
+        return f"Of the {self.voters} member bodies that may vote, {_have(self.voted)} voted."
 
 
 async def _turnout(session: AsyncSession, ballot: Ballot) -> Turnout:
@@ -180,10 +184,18 @@ async def losing_p_membership(
         return None
     open_here = await ballots.list_ballots(session, status=BallotStatus.OPEN.value, committee_id=committee_id)
     becomes = "an O-member: it may comment but no longer votes" if status else "no longer a member"
+    if not open_here:
+        running = "No ballot is open in the committee now."
+    elif len(open_here) == 1:
+        running = f"The ballot open now keeps the P-members it had at opening, so {code} can still vote on it."
+    else:
+        running = (
+            f"The {len(open_here)} ballots open now keep the P-members they had at opening, "
+            f"so {code} can still vote on them."
+        )
     facts = [
         f"{code} becomes {becomes} in {committee.reference}'s ballots opened from now on.",
-        f"{_plural(len(open_here), 'ballot')} open now keep the P-members they had at opening"
-        + (f", so {code} can still vote on them." if open_here else "."),
+        running,
         "The change, with your reason, is in the committee's record.",
     ]
     return Confirmation(

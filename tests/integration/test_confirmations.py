@@ -43,7 +43,7 @@ async def test_an_early_close_asks_first_and_a_post_without_the_confirmation_clo
     accident = await client.post(f"/ballots/{ballot_id}/close", data={"_csrf": token(page.text)})
     assert accident.status_code == 200
     assert "Close ISO/CD 99001 before its deadline?" in accident.text
-    assert "3 P-members, 1 have voted; closing now ends voting for 2 (FR, JP)." in accident.text
+    assert "3 P-members, 1 has voted; closing now ends voting for 2 (FR, JP)." in accident.text
     assert "140 days from now" in accident.text and "30.60" in accident.text
     assert await _status(client, ballot_id) == "open" and await _events(client, "ballot.closed") == []
     # The confirmation page, also reachable by a link, posts the confirmation field.
@@ -124,7 +124,7 @@ async def test_a_p_member_loses_its_vote_only_after_a_confirmation_with_a_reason
 
     asked = await client.post(f"/committees/{w.committee_id}/members", data=form)
     assert asked.status_code == 200 and "Change JP from P-member to O-member?" in asked.text
-    assert "1 ballot open now keep the P-members they had at opening, so JP can still vote on them." in asked.text
+    assert "The ballot open now keeps the P-members it had at opening, so JP can still vote on it." in asked.text
     no_reason = await client.post(f"/committees/{w.committee_id}/members", data={**form, "confirm": "yes"})
     assert no_reason.status_code == 422 and re.search(r'id="member_reason-error">.*Give the reason', no_reason.text)
     assert (await members())["JP"] == "P"
