@@ -52,6 +52,9 @@ async def test_an_early_close_asks_first_and_a_post_without_the_confirmation_clo
     closed = await client.post(f"/ballots/{ballot_id}/close", data={"_csrf": token(page.text), "confirm": "yes"})
     assert closed.status_code == 200 and "The ballot is closed and its result counted." in closed.text
     assert await _status(client, ballot_id) == "closed"
+    # Nothing is left to confirm: the link leads back to the ballot.
+    stale = await client.get(f"/ballots/{ballot_id}/close", follow_redirects=False)
+    assert stale.status_code == 303 and stale.headers["location"] == f"/ballots/{ballot_id}"
 
 
 async def test_a_close_after_the_deadline_needs_no_confirmation_and_the_api_never_asks(client: Any, clock: Any) -> None:

@@ -311,8 +311,10 @@ async def _closing(request: WebRequest, viewer: Principal, ballot_id: int) -> tu
 
 
 @get("/ballots/{ballot_id:int}/close", name="confirm-close")
-async def confirm_close(request: WebRequest, viewer: Principal, ballot_id: int) -> Template:
-    confirmation, _ = await _closing(request, viewer, ballot_id)
+async def confirm_close(request: WebRequest, viewer: Principal, ballot_id: int) -> Template | Redirect:
+    confirmation, early = await _closing(request, viewer, ballot_id)
+    if not early:  # nothing to confirm: the ballot's page has the control (or says why there is none)
+        return redirect(f"/ballots/{ballot_id}")
     return confirmation_page(
         request, viewer, confirmation, action=f"/ballots/{ballot_id}/close", button="Close the ballot now"
     )
