@@ -95,6 +95,43 @@ class CommitteeOut(msgspec.Struct):
     liaisons: list[LiaisonOut] = []
 
 
+class LedgerBallotOut(msgspec.Struct):
+    """One opened ballot of the participation ledger; `closed_early`: closed before its deadline,
+    so it does not count against the P-members that had not voted."""
+
+    id: int
+    document: str
+    type: str
+    status: str
+    closes_at: datetime
+    closed_at: datetime | None
+    closed_early: bool
+    p_members: list[str]
+    voted: list[str]
+    not_voted: list[str]
+
+
+class LedgerMemberOut(msgspec.Struct):
+    body: str
+    counted: int
+    voted: int
+    missed: int
+    closed_early: int
+
+
+class CandidateOut(msgspec.Struct):
+    body: str
+    reason: str
+    reasons: list[str]
+    ballots_missed: list[int]
+
+
+class ParticipationOut(msgspec.Struct):
+    ballots: list[LedgerBallotOut]
+    members: list[LedgerMemberOut]
+    candidates: list[CandidateOut]
+
+
 class MembershipPut(Request):
     status: MemberStatus
 

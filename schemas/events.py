@@ -165,10 +165,13 @@ class ProjectCreated(Payload):
 
 class MembershipChanged(Payload):
     type = "membership.changed"
+    # 2: the secretary's reason, asked when a P-member loses its vote (issue #13).
+    version = 2
     committee_id: int
     body: str
     status: str | None
     previous_status: str | None
+    reason: str = ""
 
 
 class LiaisonChanged(Payload):

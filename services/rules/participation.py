@@ -35,12 +35,20 @@ class LedgerEntry:
     closed_at: datetime
     body: str
     voted: bool
+    # Closed before its deadline: a P-member that had not voted yet still had time, so the ballot
+    # does not count against it (issue #13).
+    closed_early: bool = False
+
+    @property
+    def counted(self) -> bool:
+        return self.voted or not self.closed_early
 
 
 @dataclass(frozen=True)
 class Candidate:
     body: str
     reasons: tuple[str, ...]
+    missed: tuple[int, ...] = ()  # the ballots counted as missed, in the window
 
 
 def candidates(
@@ -56,13 +64,13 @@ def candidates(
         by_body.setdefault(e.body, []).append(e)
     found: list[Candidate] = []
     for body in sorted(set(current_p_members)):
-        rows = by_body.get(body, [])
+        rows = [e for e in by_body.get(body, []) if e.counted and now - e.closed_at <= rule.window]
+        must = [e for e in rows if not e.voted and e.ballot_type in rule.must_vote]
         reasons = [
             f"did not vote on the {e.ballot_type.value} ballot {e.ballot_id} (closed {e.closed_at:%Y-%m-%d})"
-            for e in rows
-            if not e.voted and e.ballot_type in rule.must_vote and now - e.closed_at <= rule.window
+            for e in must
         ]
-        recent = [e for e in rows if e.ballot_type in internal and now - e.closed_at <= rule.window]
+        recent = [e for e in rows if e.ballot_type in internal]
         missed = sum(1 for e in recent if not e.voted)
         # Integers only: missed / total > n / d  ⇔  missed · d > total · n.
         if recent and missed * rule.share_denominator > len(recent) * rule.share_numerator:
@@ -72,5 +80,6 @@ def candidates(
                 f"{len(recent)} × {rule.share_numerator} = {len(recent) * rule.share_numerator})"
             )
         if reasons:
-            found.append(Candidate(body, tuple(reasons)))
+            ids = sorted({e.ballot_id for e in must} | {e.ballot_id for e in recent if not e.voted})
+            found.append(Candidate(body, tuple(reasons), tuple(ids)))
     return found

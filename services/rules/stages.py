@@ -295,3 +295,18 @@ def decision(ballot_type: BallotType, deliverable: Deliverable, approved: bool |
         outcome = "approved" if approved else "not approved"
         raise StageError(f"Decision {code} is not allowed: the ballot was {outcome}. Allowed: {allowed}")
     raise StageError(f"Decision {code} is not a decision after a {bt.value} ballot. Allowed: {allowed}")
+
+
+def why_not_now(ballot_type: BallotType, deliverable: Deliverable, current: str) -> str | None:
+    """Why a ballot of this type could not open on this project now, or None when it could;
+    the same rule `stage_on_open` applies when the ballot opens."""
+    try:
+        stage_on_open(ballot_type, deliverable, current)
+    except StageError as exc:
+        return str(exc)
+    return None
+
+
+def offered_now(deliverable: Deliverable, current: str) -> tuple[tuple[BallotType, str | None], ...]:
+    """Every ballot type with the reason it cannot open on this project now (None: it can)."""
+    return tuple((bt, why_not_now(bt, deliverable, current)) for bt in _FLOWS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
@@ -19,7 +20,7 @@ from schemas.events import (
     BallotReopened,
 )
 from schemas.tables import Ballot, Eligibility, MemberBody, Vote
-from services.platform import events
+from services.platform import events, idempotency
 from services.rules import approval, ballot_types, stages
 from services.rules import eligibility as eligibility_rules
 from services.rules.actors import Duty, Principal, is_committee_officer, require_secretary
@@ -68,8 +69,15 @@ async def list_ballots(
 
 
 async def create_ballot(
-    session: AsyncSession, principal: Principal, data: api.BallotCreate, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    data: api.BallotCreate,
+    now: datetime,
+    *,
+    openable_now: bool = False,
 ) -> tuple[Ballot, str | None]:
+    """A draft. With `openable_now` (the pages) only a type the stage table lets open on the
+    project now; the API may still prepare a draft for a stage the project has not reached."""
     project = await projects.get_project(session, data.project_id)
     require_secretary(principal, await committees.chain(session, project.committee_id))
     assert project.id is not None
@@ -84,6 +92,8 @@ async def create_ballot(
         raise InvalidInput("The closing time must be after the opening time.", field="closes_at")
     if data.type is BallotType.CIB and not data.question.strip():
         raise InvalidInput("A committee internal ballot needs its question.", field="question")
+    if openable_now and (why := stages.why_not_now(data.type, Deliverable(project.deliverable), project.stage)):
+        raise InvalidInput(f"{why}.", field="type")
     warning = ballot_types.length_warning(data.type, _weeks(start, data.closes_at))
     ballot = Ballot(
         project_id=project_id,
@@ -115,6 +125,41 @@ async def create_ballot(
         now=now,
     )
     return ballot, warning
+
+
+@dataclass(frozen=True)
+class Created:
+    ballot: Ballot
+    warning: str | None
+    opened: bool
+    again: bool  # the same form sent a second time: the ballot it made the first time
+
+
+async def create_from_form(
+    session: AsyncSession,
+    principal: Principal,
+    data: api.BallotCreate,
+    now: datetime,
+    *,
+    open_now: bool,
+    form_key: str = "",
+) -> Created:
+    """The page's "create (and open now)": one transaction, so a failed open leaves no draft, and
+    the form's one-time key makes a second press return the first ballot instead of a duplicate."""
+    key = f"page:new-ballot:{data.project_id}:{form_key}" if form_key else ""
+    print_ = idempotency.fingerprint("POST", f"/projects/{data.project_id}/ballots", b"")
+    earlier = await idempotency.previous(session, principal, key, print_) if key else None
+    if earlier is not None:
+        ballot = await get_ballot(session, int(earlier.response["ballot_id"]))
+        return Created(ballot, None, ballot.status != BallotStatus.DRAFT.value, again=True)
+    ballot, warning = await create_ballot(session, principal, data, now, openable_now=True)
+    assert ballot.id is not None
+    opened = open_now and data.opens_at is None
+    if opened:
+        await open_ballot(session, principal, ballot.id, now)
+    if key:
+        await idempotency.remember(session, principal, key, print_, 201, {"ballot_id": ballot.id}, now)
+    return Created(ballot, warning, opened, again=False)
 
 
 async def _snapshot(session: AsyncSession, ballot: Ballot) -> list[Eligibility]:

@@ -126,8 +126,11 @@ async def set_membership(
     code: str,
     status: str | None,
     now: datetime,
+    *,
+    reason: str = "",
 ) -> Membership | None:
-    """Make `code` a P- or O-member (or end its membership with status None), keeping history."""
+    """Make `code` a P- or O-member (or end its membership with status None), keeping history;
+    `reason` goes into the record (the pages ask for it when a P-member loses its vote)."""
     await get_committee(session, committee_id)
     require_secretary(principal, await chain(session, committee_id))
     await get_body(session, code)
@@ -156,7 +159,9 @@ async def set_membership(
         session.add(membership)
     await events.record(
         session,
-        MembershipChanged(committee_id=committee_id, body=code, status=status, previous_status=previous),
+        MembershipChanged(
+            committee_id=committee_id, body=code, status=status, previous_status=previous, reason=reason.strip()
+        ),
         aggregate=f"committee:{committee_id}",
         actor=principal,
         now=now,

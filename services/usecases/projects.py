@@ -12,7 +12,7 @@ from schemas.enums import BallotStatus, BallotType, Deliverable
 from schemas.events import BallotDecided, ProjectCreated, StageChanged
 from schemas.tables import Ballot, Event, Project, StageChange
 from services.platform import events
-from services.rules import stage_codes, stages
+from services.rules import stage_codes, stage_decisions, stages
 from services.rules.actors import Principal, require_secretary
 from services.rules.errors import Conflict, InvalidInput
 from services.usecases import committees
@@ -180,6 +180,40 @@ async def decide(
             reason=data.reason.strip(),
         )
     return project
+
+
+async def decide_stage(
+    session: AsyncSession, principal: Principal, project_id: int, code: str, reason: str, now: datetime
+) -> stage_decisions.Move:
+    """A committee's stage decision without a ballot (e.g. an AWI's WD approved, 20.99 → 30.00):
+    only a move the table allows from the project's stage, with its reason, in the stage history
+    and the record."""
+    project = await get_project(session, project_id, lock=True)
+    require_secretary(principal, await committees.chain(session, project.committee_id))
+    if not reason.strip():
+        raise InvalidInput("Give the reason for the decision (e.g. the resolution it follows).", field="reason")
+    running = (
+        await session.execute(
+            select(Ballot.id).where(Ballot.project_id == project_id, Ballot.status == BallotStatus.OPEN.value)
+        )
+    ).first()
+    if running is not None:
+        raise Conflict(f"Ballot {running[0]} is open on this project; its result decides the next stage.")
+    chosen = stage_decisions.move(Deliverable(project.deliverable), project.stage, code)
+    if chosen is None:
+        offered = ", ".join(
+            m.code for m in stage_decisions.allowed_moves(Deliverable(project.deliverable), project.stage)
+        )
+        raise InvalidInput(
+            f"{code or 'This'} is not a decision that can be recorded at stage {project.stage}"
+            + (f"; the choices are {offered}." if offered else "; a ballot decides the next stage."),
+            field="decision",
+        )
+    for step in chosen.path:
+        await move_stage(
+            session, project, step, cause="stage decision", actor=principal, now=now, reason=reason.strip()
+        )
+    return chosen
 
 
 async def history(session: AsyncSession, project_id: int) -> list[StageChange]:

@@ -244,6 +244,7 @@ async def test_the_participation_ledger_names_a_p_member_that_missed_a_dis(clien
     ballot_id = await w.ballot("DIS")
     await w.vote(ballot_id, "DE", "approve", 201)
     await w.vote(ballot_id, "JP", "approve", 201)
+    clock.advance(weeks=13)  # closed at its deadline: FR had all the time it was given
     await w.close(ballot_id)
     await sign_in(client, emails["secretary"])
     ledger = await client.get(f"/committees/{w.committee_id}/participation")
@@ -251,10 +252,14 @@ async def test_the_participation_ledger_names_a_p_member_that_missed_a_dis(clien
     candidates_section = ledger.text.split("Candidates for O-membership")[1].split("</section>")[0]
     assert "FR" in candidates_section and "did not vote on the DIS ballot" in candidates_section
     assert "DE" not in candidates_section.replace("DIS", "")
-    # The secretary applies it from the ledger (the membership use case, an event).
+    # The secretary applies it from the ledger (the membership use case, an event), after a
+    # confirmation that asks for the reason.
+    form = {"member_code": "FR", "member_status": "O", "_csrf": token(ledger.text)}
+    asked = await client.post(f"/committees/{w.committee_id}/members", data=form)
+    assert asked.status_code == 200 and "Change FR from P-member to O-member?" in asked.text
     changed = await client.post(
         f"/committees/{w.committee_id}/members",
-        data={"member_code": "FR", "member_status": "O", "_csrf": token(ledger.text)},
+        data={**form, "confirm": "yes", "member_reason": "Missed the DIS ballot."},
     )
     assert changed.status_code == 200 and "FR is now O-member" in changed.text
     committee_json = await ok(await client.get(f"/api/v1/committees/{w.committee_id}", headers=ADMIN))
@@ -324,7 +329,7 @@ async def test_the_secretary_creates_opens_extends_closes_reopens_and_cancels_fr
     assert "The deadline is changed." in extended.text
     status = await ok(await client.get(f"/api/v1/ballots/{ballot_id}", headers=ADMIN))
     assert status["closes_at"].startswith((clock.now + timedelta(weeks=10)).strftime("%Y-%m-%dT%H:%M"))
-    closed = await client.post(f"/ballots/{ballot_id}/close", data={"_csrf": csrf})
+    closed = await client.post(f"/ballots/{ballot_id}/close", data={"_csrf": csrf, "confirm": "yes"})
     assert "The ballot is closed" in closed.text and "Result:" in closed.text
     # Only the decisions the rules allow for a CD are offered.
     offered = set(re.findall(r'name="decision" value="([0-9.]+)"', closed.text))
@@ -332,14 +337,17 @@ async def test_the_secretary_creates_opens_extends_closes_reopens_and_cancels_fr
         d["code"]
         for d in (await ok(await client.get(f"/api/v1/ballots/{ballot_id}", headers=ADMIN)))["decisions_allowed"]
     }
-    no_reason = await client.post(f"/ballots/{ballot_id}/reopen", data={"reopen_closes_at": later, "_csrf": csrf})
+    no_reason = await client.post(
+        f"/ballots/{ballot_id}/reopen", data={"reopen_closes_at": later, "confirm": "yes", "_csrf": csrf}
+    )
     assert no_reason.status_code == 422 and re.search(r'id="reopen_reason-error">.*Say why', no_reason.text)
     reopened = await client.post(
-        f"/ballots/{ballot_id}/reopen", data={"reopen_closes_at": later, "reopen_reason": "A late vote.", "_csrf": csrf}
+        f"/ballots/{ballot_id}/reopen",
+        data={"reopen_closes_at": later, "reopen_reason": "A late vote.", "confirm": "yes", "_csrf": csrf},
     )
     assert "The ballot is open again." in reopened.text
     cancelled = await client.post(
-        f"/ballots/{ballot_id}/cancel", data={"cancel_reason": "Withdrawn draft.", "_csrf": csrf}
+        f"/ballots/{ballot_id}/cancel", data={"cancel_reason": "Withdrawn draft.", "confirm": "yes", "_csrf": csrf}
     )
     assert "The ballot is cancelled." in cancelled.text
     assert (await ok(await client.get(f"/api/v1/ballots/{ballot_id}", headers=ADMIN)))["status"] == "cancelled"

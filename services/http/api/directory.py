@@ -12,7 +12,7 @@ from schemas import api
 from services.http.api.deps import Idempotency
 from services.rules.actors import Principal
 from services.usecases import committees
-from services.views import presenters
+from services.views import participation, presenters
 
 
 class DirectoryController(Controller):
@@ -56,6 +56,13 @@ class DirectoryController(Controller):
     @get("/committees/{committee_id:int}", operation_id="GetCommittee")
     async def get_committee(self, session: AsyncSession, principal: Principal, committee_id: int) -> api.CommitteeOut:
         return await presenters.committee_out(session, await committees.get_committee(session, committee_id))
+
+    @get("/committees/{committee_id:int}/participation", operation_id="GetParticipation")
+    async def get_participation(
+        self, session: AsyncSession, principal: Principal, now: datetime, committee_id: int
+    ) -> api.ParticipationOut:
+        """The participation ledger (SPEC §3.5): ballots, P-members' counts, candidates for O-membership."""
+        return participation.participation_out(await participation.ledger(session, principal, committee_id, now))
 
     @put("/committees/{committee_id:int}/members/{code:str}", operation_id="SetMembership")
     async def set_member(

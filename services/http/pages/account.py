@@ -105,7 +105,7 @@ async def confirm_revoke(request: WebRequest, viewer: Principal, token_id: int) 
     name = (found[0].label or f"token {token_id}") if found else f"token {token_id}"
     return page(
         request,
-        "confirm.html",
+        "confirm_action.html",
         viewer,
         title=f"Revoke “{name}”?",
         detail="A program using this token can no longer act as you. This cannot be undone.",
@@ -126,7 +126,7 @@ async def revoke_token(request: WebRequest, viewer: Principal, token_id: int) ->
 async def confirm_revoke_all(request: WebRequest, viewer: Principal) -> Template:
     return page(
         request,
-        "confirm.html",
+        "confirm_action.html",
         viewer,
         title="Revoke all your tokens?",
         detail="Every program using one of your tokens can no longer act as you. This cannot be undone.",

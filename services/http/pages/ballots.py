@@ -22,6 +22,8 @@ from services.http.pages.common import (
     FormErrors,
     WebRequest,
     as_docx,
+    confirmation_page,
+    confirmed,
     convert,
     database,
     field_errors,
@@ -39,6 +41,7 @@ from services.rules.actors import Principal
 from services.rules.errors import DomainError
 from services.usecases import ballots, comments, imports, projects, votes
 from services.views import ballot_page as ballot_page_view
+from services.views import confirmations
 
 BLANK_ROWS = 3
 _EXPERT = re.compile(r"^\s*(?P<name>[^<,;]+?)\s*(?:[<,;]\s*(?P<email>[^>\s]+)\s*>?)?\s*$")
@@ -304,8 +307,36 @@ async def open_ballot(request: WebRequest, viewer: Principal, ballot_id: int) ->
     return await _control(request, viewer, ballot_id, act, "The ballot is open; the bodies can vote now.", {})
 
 
+async def _closing(request: WebRequest, viewer: Principal, ballot_id: int) -> tuple[Any, bool]:
+    async def view(s: AsyncSession) -> tuple[Any, bool]:
+        ballot = await ballots.get_ballot(s, ballot_id)
+        return await confirmations.closing(s, viewer, ballot_id, now(request)), confirmations.closes_early(
+            ballot, now(request)
+        )
+
+    return await read(request, view)
+
+
+@get("/ballots/{ballot_id:int}/close", name="confirm-close")
+async def confirm_close(request: WebRequest, viewer: Principal, ballot_id: int) -> Template | Redirect:
+    confirmation, early = await _closing(request, viewer, ballot_id)
+    if not early:  # nothing to confirm: the ballot's page has the control (or says why there is none)
+        return redirect(f"/ballots/{ballot_id}")
+    return confirmation_page(
+        request, viewer, confirmation, action=f"/ballots/{ballot_id}/close", button="Close the ballot now"
+    )
+
+
 @post("/ballots/{ballot_id:int}/close")
 async def close_ballot(request: WebRequest, viewer: Principal, ballot_id: int) -> Template | Redirect:
+    form = await request.form()
+    if not confirmed(form):
+        confirmation, early = await _closing(request, viewer, ballot_id)
+        if early:
+            return confirmation_page(
+                request, viewer, confirmation, action=f"/ballots/{ballot_id}/close", button="Close the ballot now"
+            )
+
     async def act() -> Any:
         return await run(request, lambda s: ballots.close_ballot(s, viewer, ballot_id, now(request)))
 
@@ -325,33 +356,89 @@ async def extend_ballot(request: WebRequest, viewer: Principal, ballot_id: int) 
     return await _control(request, viewer, ballot_id, act, "The deadline is changed.", values, prefix="extend_")
 
 
+def _reopen_page(
+    request: WebRequest,
+    viewer: Principal,
+    ballot_id: int,
+    confirmation: Any,
+    values: dict[str, str],
+    errors: dict[str, str] | None,
+    status: int = 422,
+) -> Template:
+    return confirmation_page(
+        request,
+        viewer,
+        confirmation,
+        action=f"/ballots/{ballot_id}/reopen",
+        button="Re-open the ballot",
+        deadline={"name": "reopen_closes_at", "label": "New deadline (UTC)", "value": values["reopen_closes_at"]},
+        reason={
+            "name": "reopen_reason",
+            "label": "Reason for re-opening",
+            "value": values["reopen_reason"],
+            "hint": "The committee is told why, e.g. to record a late vote.",
+        },
+        errors=errors,
+        status=status,
+    )
+
+
 @post("/ballots/{ballot_id:int}/reopen")
 async def reopen_ballot(request: WebRequest, viewer: Principal, ballot_id: int) -> Template | Redirect:
     form = await request.form()
     values = {"reopen_closes_at": text(form, "reopen_closes_at"), "reopen_reason": text(form, "reopen_reason")}
-
-    async def act() -> Any:
+    confirmation = await read(request, lambda s: confirmations.reopening(s, viewer, ballot_id, now(request)))
+    if not confirmed(form):
+        return _reopen_page(request, viewer, ballot_id, confirmation, values, None)
+    try:
         closes_at = parse_utc(values["reopen_closes_at"], "reopen_closes_at")
         if not values["reopen_reason"].strip():
             raise FormErrors({"reopen_reason": "Say why the ballot is re-opened; the committee is told."})
         data = convert(
             {"closes_at": closes_at, "reason": values["reopen_reason"].strip()}, api.BallotReopen, prefix="reopen_"
         )
-        return await run(request, lambda s: ballots.reopen_ballot(s, viewer, ballot_id, data, now(request)))
-
-    return await _control(request, viewer, ballot_id, act, "The ballot is open again.", values, prefix="reopen_")
+        await run(request, lambda s: ballots.reopen_ballot(s, viewer, ballot_id, data, now(request)))
+    except DomainError as exc:
+        errors = field_errors(exc, "form", "reopen_")
+        return _reopen_page(request, viewer, ballot_id, confirmation, values, errors, _status(exc))
+    flash(request, "The ballot is open again.")
+    return redirect(f"/ballots/{ballot_id}")
 
 
 @post("/ballots/{ballot_id:int}/cancel")
 async def cancel_ballot(request: WebRequest, viewer: Principal, ballot_id: int) -> Template | Redirect:
     form = await request.form()
     values = {"cancel_reason": text(form, "cancel_reason")}
+    confirmation = await read(request, lambda s: confirmations.cancelling(s, viewer, ballot_id, now(request)))
 
-    async def act() -> Any:
+    def again(errors: dict[str, str] | None, status: int = 422) -> Template:
+        return confirmation_page(
+            request,
+            viewer,
+            confirmation,
+            action=f"/ballots/{ballot_id}/cancel",
+            button="Cancel the ballot",
+            reason={
+                "name": "cancel_reason",
+                "label": "Reason for cancelling",
+                "value": values["cancel_reason"],
+                "hint": "It is kept in the ballot's record and shown to the committee.",
+            },
+            errors=errors,
+            status=status,
+        )
+
+    if not confirmed(form):
+        return again(None)
+    try:
+        if not values["cancel_reason"].strip():
+            raise FormErrors({"cancel_reason": "Say why the ballot is cancelled; the record keeps the reason."})
         data = convert({"reason": values["cancel_reason"].strip()}, api.BallotCancel, prefix="cancel_")
-        return await run(request, lambda s: ballots.cancel_ballot(s, viewer, ballot_id, data.reason, now(request)))
-
-    return await _control(request, viewer, ballot_id, act, "The ballot is cancelled.", values)
+        await run(request, lambda s: ballots.cancel_ballot(s, viewer, ballot_id, data.reason, now(request)))
+    except DomainError as exc:
+        return again(field_errors(exc, "form", "cancel_"), _status(exc))
+    flash(request, "The ballot is cancelled.")
+    return redirect(f"/ballots/{ballot_id}")
 
 
 @post("/ballots/{ballot_id:int}/decision")
@@ -390,6 +477,7 @@ HANDLERS: list[Any] = [
     save_comments,
     upload_template,
     open_ballot,
+    confirm_close,
     close_ballot,
     extend_ballot,
     reopen_ballot,

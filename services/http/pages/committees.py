@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
 from litestar import get, post
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import api
-from schemas.enums import BallotType, Deliverable
-from schemas.tables import Ballot
+from schemas.enums import Deliverable
 from services.http.pages.common import (
     FormErrors,
     WebRequest,
+    confirmation_page,
+    confirmed,
     convert,
     field_errors,
     flash,
@@ -26,11 +27,12 @@ from services.http.pages.common import (
     run,
     text,
 )
-from services.rules import ballot_types, stage_codes
+from services.rules import ballot_types, stage_codes, stage_decisions, stages
 from services.rules.actors import Principal
 from services.rules.errors import DomainError
 from services.usecases import ballots, committees, projects
 from services.views import committees as committee_views
+from services.views import confirmations
 
 
 @get("/committees", name="committees")
@@ -73,15 +75,44 @@ def _status(exc: DomainError) -> int:
 @post("/committees/{committee_id:int}/members")
 async def set_member(request: WebRequest, viewer: Principal, committee_id: int) -> Template | Redirect:
     form = await request.form()
-    values = {"member_code": text(form, "member_code"), "member_status": text(form, "member_status")}
+    values = {k: text(form, k) for k in ("member_code", "member_status", "member_reason")}
     status = values["member_status"] or None
+    code, new = values["member_code"], None if status == "end" else status
+    reason = values["member_reason"].strip()
     try:
-        if not values["member_code"]:
+        if not code:
             raise FormErrors({"member_code": "Choose the member body."})
         if status not in (None, "P", "O", "end"):
             raise FormErrors({"member_status": "Choose P-member, O-member or end the membership."})
-        code, new = values["member_code"], None if status == "end" else status
-        await run(request, lambda s: committees.set_membership(s, viewer, committee_id, code, new, now(request)))
+        confirmation = await read(
+            request, lambda s: confirmations.losing_p_membership(s, viewer, committee_id, code, new)
+        )
+    except DomainError as exc:
+        errors = field_errors(exc, "member_code")
+        return await render_committee(request, viewer, committee_id, status=_status(exc), errors=errors, values=values)
+    if confirmation is not None and not (confirmed(form) and reason):
+        return confirmation_page(
+            request,
+            viewer,
+            confirmation,
+            action=f"/committees/{committee_id}/members",
+            button=f"Change {code} to {'O-member' if new else 'no membership'}",
+            hidden={"member_code": code, "member_status": values["member_status"]},
+            reason={
+                "name": "member_reason",
+                "label": "Reason",
+                "value": values["member_reason"],
+                "hint": "For example the participation ledger's finding or the body's own request.",
+            },
+            errors={"member_reason": "Give the reason for the change; the committee's record keeps it."}
+            if confirmed(form)
+            else None,
+        )
+    try:
+        await run(
+            request,
+            lambda s: committees.set_membership(s, viewer, committee_id, code, new, now(request), reason=reason),
+        )
     except DomainError as exc:
         errors = field_errors(exc, "member_code")
         return await render_committee(request, viewer, committee_id, status=_status(exc), errors=errors, values=values)
@@ -157,10 +188,17 @@ async def render_project(
 ) -> Template:
     view = await read(request, lambda s: committee_views.read_project(s, viewer, project_id))
     default_close = now(request) + timedelta(weeks=8)
+    offered = stages.offered_now(Deliverable(view.project.deliverable), view.project.stage)
     types = [
         (t.value, f"{ballot_types.spec(t).label or t.value} (usually {ballot_types.spec(t).default_weeks} weeks)")
-        for t in BallotType
+        for t, why in offered
+        if why is None
     ]
+    absent = [(ballot_types.spec(t).label or t.value, why) for t, why in offered if why is not None]
+    moves = stage_decisions.allowed_moves(Deliverable(view.project.deliverable), view.project.stage)
+    shown = {"closes_at": f"{default_close:%Y-%m-%dT12:00}", **(values or {})}
+    # A fresh one-time key per form shown: a second press of the same form makes no second ballot.
+    shown = {**shown, "form_key": shown.get("form_key") or secrets.token_urlsafe(18)}
     return page(
         request,
         "project.html",
@@ -168,8 +206,10 @@ async def render_project(
         status,
         v=view,
         errors=errors or {},
-        values=values or {"closes_at": f"{default_close:%Y-%m-%dT12:00}"},
+        values=shown,
         types=types,
+        absent=absent,
+        moves=moves,
         stage_names=stage_codes.STAGE_NAMES,
     )
 
@@ -182,10 +222,14 @@ async def project_page(request: WebRequest, viewer: Principal, project_id: int) 
 @post("/projects/{project_id:int}/ballots")
 async def create_ballot(request: WebRequest, viewer: Principal, project_id: int) -> Template | Redirect:
     form = await request.form()
-    values = {k: text(form, k) for k in ("type", "closes_at", "opens_at", "rulebook", "question", "open_now")}
+    values = {
+        k: text(form, k) for k in ("type", "closes_at", "opens_at", "rulebook", "question", "open_now", "form_key")
+    }
     try:
         closes_at = parse_utc(values["closes_at"], "closes_at")
         opens_at = parse_utc(values["opens_at"], "opens_at", required=False)
+        if not values["type"]:
+            raise FormErrors({"type": "Choose the ballot type."})
         data = convert(
             {
                 "project_id": project_id,
@@ -196,29 +240,44 @@ async def create_ballot(request: WebRequest, viewer: Principal, project_id: int)
                 "question": values["question"].strip(),
             },
             api.BallotCreate,
-            hints={"type": "Choose the ballot type.", "rulebook": "Choose ISO or IEC."},
+            hints={"type": "Choose one of the ballot types offered.", "rulebook": "Choose ISO or IEC."},
         )
-
-        async def use_case(s: AsyncSession) -> tuple[Ballot, str | None]:
-            ballot, warning = await ballots.create_ballot(s, viewer, data, now(request))
-            return ballot, warning
-
-        ballot, warning = await run(request, use_case)
-        assert ballot.id is not None
-        ballot_id = ballot.id
-        if values["open_now"] == "yes" and opens_at is None:
-            await run(request, lambda s: ballots.open_ballot(s, viewer, ballot_id, now(request)))
+        open_now, form_key = values["open_now"] == "yes", values["form_key"][:64]
+        made = await run(
+            request,
+            lambda s: ballots.create_from_form(s, viewer, data, now(request), open_now=open_now, form_key=form_key),
+        )
     except DomainError as exc:
         return await render_project(
             request, viewer, project_id, status=_status(exc), errors=field_errors(exc, "type"), values=values
         )
-    flash(
-        request,
-        "The ballot is created"
-        + (" and open." if values["open_now"] == "yes" and opens_at is None else ".")
-        + (f" Note: {warning}" if warning else ""),
-    )
-    return redirect(f"/ballots/{ballot_id}")
+    assert made.ballot.id is not None
+    if made.again:
+        flash(request, "This form was already sent; here is the ballot it created.")
+    else:
+        flash(
+            request,
+            "The ballot is created"
+            + (" and open." if made.opened else ".")
+            + (f" Note: {made.warning}" if made.warning else ""),
+        )
+    return redirect(f"/ballots/{made.ballot.id}")
+
+
+@post("/projects/{project_id:int}/stage")
+async def decide_stage(request: WebRequest, viewer: Principal, project_id: int) -> Template | Redirect:
+    form = await request.form()
+    values = {"stage_decision": text(form, "stage_decision"), "stage_reason": text(form, "stage_reason")}
+    try:
+        if not values["stage_decision"]:
+            raise FormErrors({"stage_decision": "Choose the decision."})
+        code, reason = values["stage_decision"], values["stage_reason"]
+        chosen = await run(request, lambda s: projects.decide_stage(s, viewer, project_id, code, reason, now(request)))
+    except DomainError as exc:
+        errors = field_errors(exc, "stage_decision", "stage_")
+        return await render_project(request, viewer, project_id, status=_status(exc), errors=errors, values=values)
+    flash(request, f"The decision {chosen.code} is recorded; the project is at stage {chosen.path[-1]}.")
+    return redirect(f"/projects/{project_id}")
 
 
 # --- participation ----------------------------------------------------------------------------
@@ -240,5 +299,6 @@ HANDLERS: list[Any] = [
     create_project,
     project_page,
     create_ballot,
+    decide_stage,
     participation_page,
 ]

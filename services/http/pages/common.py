@@ -119,6 +119,45 @@ def page(request: WebRequest, name: str, viewer: Principal | None, status: int =
     )
 
 
+CONFIRMED = "confirm"
+
+
+def confirmed(form: Any) -> bool:
+    """The field only a confirmation page sends: without it a form that cannot be undone does
+    nothing but show that page (issue #13)."""
+    return text(form, CONFIRMED) == "yes"
+
+
+def confirmation_page(
+    request: WebRequest,
+    viewer: Principal,
+    confirmation: Any,
+    *,
+    action: str,
+    button: str,
+    hidden: dict[str, str] | None = None,
+    reason: dict[str, str] | None = None,
+    deadline: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 422,
+) -> Template:
+    """The step between a dangerous button and its use case; `reason` and `deadline` are the
+    fields the record needs, shown (and checked) here."""
+    return page(
+        request,
+        "confirm.html",
+        viewer,
+        status if errors else 200,
+        c=confirmation,
+        action=action,
+        button=button,
+        hidden=hidden or {},
+        reason=reason,
+        deadline=deadline,
+        errors=errors or {},
+    )
+
+
 def redirect(path: str) -> Redirect:
     return Redirect(path=path, status_code=303)
 
