@@ -252,7 +252,15 @@ async def build(db: Database, document_id: int) -> Document | None:
         now = utcnow()
         if document.kind == COMMENT_TABLE:
             rows = await table_rows(session, ballot.id or 0, document.variant)
-            info = TableInfo(date=now.date().isoformat(), document=name, project=f"{project.reference} {project.title}")
+            closed = ballot.status == BallotStatus.CLOSED.value and ballot.closed_at is not None
+            info = TableInfo(
+                # A closed ballot's table is dated by its close; an open one's by the day it was built.
+                date=(ballot.closed_at if closed and ballot.closed_at else now).date().isoformat(),
+                document=name,
+                project=project.reference,
+                project_title=project.title,
+                comments_so_far=not closed,
+            )
             job: tuple[Any, ...] = (write_comment_table, info, _as_table_rows(rows))
             suffix = "_by_member" if document.variant == "member" else ""
             filename = f"{name.replace('/', '-').replace(' ', '_')}_comments{suffix}.docx"
