@@ -83,7 +83,6 @@ def use_one_font(doc: Any, family: str = "Arial") -> None:
             rpr = OxmlElement("w:rPr")
             rpr_default.append(rpr)
         _set_rfonts(rpr, family)
-    for style in styles.findall(qn("w:style")):
-        rpr = style.find(qn("w:rPr"))
-        if rpr is not None and rpr.find(qn("w:rFonts")) is not None:
-            _set_rfonts(rpr, family)
+    # Every font named anywhere in the styles, table styles' conditional parts included.
+    for rfonts in list(styles.iter(qn("w:rFonts"))):
+        _set_rfonts(rfonts.getparent(), family)

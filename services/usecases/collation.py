@@ -27,10 +27,10 @@ from schemas.comments import CompiledRow
 from schemas.enums import BallotStatus
 from schemas.events import DocumentFailed, DocumentGenerated, DocumentRequested
 from schemas.routing import COMMENT_CONTENT
-from schemas.tables import Ballot, Comment, Committee, Document, Event, MemberBody, Project
+from schemas.tables import Ballot, Comment, Committee, Document, Eligibility, Event, MemberBody, Project
 from schemas.types import utcnow
 from services.documents.comment_table import write_comment_table
-from services.documents.report import ReportInfo, ReportParty, write_results_report
+from services.documents.report import ReportInfo, ReportParty, Standing, write_results_report
 from services.documents.table_frame import TableInfo
 from services.documents.table_rows import TableRow
 from services.platform import events, heap
@@ -209,11 +209,23 @@ def _render(writer: Any, *args: Any) -> tuple[bytes, int]:
         return out.read(), int(count or 0)
 
 
-async def _parties(session: AsyncSession, ballot_id: int) -> list[ReportParty]:
+def _standing(e: Eligibility, members: dict[str, str]) -> Standing:
+    if e.kind == "liaison":
+        return "liaison"
+    if e.is_p_member:
+        return "P"
+    return "O" if members.get(e.party) == "O" else "outside"
+
+
+async def _parties(session: AsyncSession, ballot: Ballot) -> list[ReportParty]:
+    assert ballot.id is not None
     names = {b.code: b.acronym for b in (await session.execute(select(MemberBody))).scalars()}
-    votes = {v.body: v for v in await ballots.current_votes(session, ballot_id)}
+    votes = {v.body: v for v in await ballots.current_votes(session, ballot.id)}
+    # The eligibility snapshot knows P-members; O-members are told from the bodies outside the
+    # committee (who vote at DIS/FDIS) by the memberships when the ballot opened.
+    members = await committees.members_at(session, ballot.committee_id, ballot.opened_at or utcnow())
     parties = []
-    for e in await ballots.eligibility(session, ballot_id):
+    for e in await ballots.eligibility(session, ballot.id):
         if not e.may_vote and e.party not in votes:
             continue
         vote = votes.get(e.party)
@@ -221,10 +233,10 @@ async def _parties(session: AsyncSession, ballot_id: int) -> list[ReportParty]:
             ReportParty(
                 party=e.party,
                 name=names.get(e.party, e.party),
-                is_p_member=e.is_p_member,
+                standing=_standing(e, members),
                 may_vote=e.may_vote,
                 position=vote.position if vote else None,
-                reasons_given=bool(vote and vote.reasons),
+                reasons=vote.reasons if vote else "",
                 participate=vote.participate if vote else None,
                 experts=tuple(x.get("name", "") for x in (vote.experts or [])) if vote else (),
             )
@@ -265,18 +277,17 @@ async def build(db: Database, document_id: int) -> Document | None:
             suffix = "_by_member" if document.variant == "member" else ""
             filename = f"{name.replace('/', '-').replace(' ', '_')}_comments{suffix}.docx"
         else:
-            parties = await _parties(session, ballot.id or 0)
+            parties = await _parties(session, ballot)
             info_r = ReportInfo(
-                ballot_id=ballot.id or 0,
                 ballot_type=ballot.type,
                 rulebook=ballot.rulebook,
                 document=name,
                 project_reference=project.reference,
                 project_title=project.title,
                 committee=committee.reference,
-                opened_at=ballot.opened_at.isoformat() if ballot.opened_at else None,
-                closes_at=ballot.closes_at.isoformat(),
-                closed_at=ballot.closed_at.isoformat() if ballot.closed_at else None,
+                opened_at=ballot.opened_at,
+                closes_at=ballot.closes_at,
+                closed_at=ballot.closed_at,
             )
             job = (write_results_report, info_r, ballot.result or {}, parties)
             filename = f"{name.replace('/', '-').replace(' ', '_')}_result.docx"

@@ -66,3 +66,29 @@ async def test_a_closed_ballots_table_is_dated_by_its_close(client: Any, clock: 
     assert title_row(table)[1] == f"Date: {clock.now.date().isoformat()}"
     assert clock.now.date() != datetime.now(UTC).date()  # the test's clock is not today's
     assert not any("so far" in p.text for p in table.paragraphs)
+
+
+async def test_the_report_names_each_bodys_standing_and_gives_the_reasons_text(
+    client: Any, clock: Any, db: Database
+) -> None:
+    w = await World(client, clock).build(p=["DE", "FR"], o=["JP"], others=["SE"])
+    ballot_id = await w.ballot("DIS")
+    await w.vote(ballot_id, "DE", "approve", 201)
+    await w.vote(ballot_id, "FR", "disapprove", 201, reasons="Clause 4 conflicts with ISO 9001.")
+    await w.vote(ballot_id, "JP", "abstain", 201)
+    await w.vote(ballot_id, "SE", "disapprove", 201, reasons="Scope too wide.")
+    clock.advance(minutes=7)
+    await w.close(ballot_id)
+    report = await built(db, ballot_id, collation.REPORT, "")
+    rows = {}
+    for table in report.tables:
+        cells = [[c.text for c in r.cells] for r in table.rows]
+        if cells[0][0] == "Member body":
+            rows = {r[0]: r for r in cells[1:]}
+    assert rows["DE"][2] == "P-member"
+    assert rows["JP"][2:4] == ["O-member", "Abstention"]
+    assert rows["SE"][2:5] == ["Member body outside the committee", "Disapproval", "Scope too wide."]
+    assert rows["FR"][4] == "Clause 4 conflicts with ISO 9001."
+    facts = {r.cells[0].text: r.cells[1].text for r in report.tables[0].rows}
+    assert facts["Ballot"].startswith("DIS ballot on ISO/DIS ")
+    assert facts["Closed"] == clock.now.strftime("%Y-%m-%d %H:%M UTC")

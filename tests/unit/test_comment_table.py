@@ -10,6 +10,7 @@ import tempfile
 import tracemalloc
 import zipfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -528,10 +529,10 @@ def test_libreoffice_converts_a_table_and_a_report_to_pdf(tmp_path: Path) -> Non
     with report_path.open("wb") as out:
         write_results_report(
             ReportInfo(
-                1, "DIS", "iso", "ISO/DIS 11367", "ISO 11367", "Service", "ISO/TC 312", None, "2026-11-24", None
+                "DIS", "iso", "ISO/DIS 11367", "ISO 11367", "Service", "ISO/TC 312", None, datetime(2026, 11, 24), None
             ),
             result.to_dict(),
-            [ReportParty("DE", "DIN", True, True, "approve", False, None, ())],
+            [ReportParty("DE", "DIN", "P", True, "approve", "", None, ())],
             out,
         )
     soffice = _soffice()
