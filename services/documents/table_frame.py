@@ -135,10 +135,12 @@ def _run(text: str, props: str = "", *, preserve: bool = False) -> str:
 
 
 def _title_cell(width: int, borders: str, style: str, runs: str, mark_size: str = "") -> str:
+    # The template's title cells take the ISO styles' exact 10.5-pt line (its body rows do not).
     mark = f"<w:rPr>{mark_size}</w:rPr>" if mark_size else ""
     return (
         f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:tcBorders>{borders}</w:tcBorders></w:tcPr>'
-        f'<w:p><w:pPr><w:pStyle w:val="{style}"/><w:spacing w:before="60" w:after="60"/>{mark}</w:pPr>'
+        f'<w:p><w:pPr><w:pStyle w:val="{style}"/>'
+        f'<w:spacing w:before="60" w:after="60" w:line="210" w:lineRule="exact"/>{mark}</w:pPr>'
         f"{runs}</w:p></w:tc>"
     )
 
