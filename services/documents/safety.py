@@ -76,6 +76,7 @@ RTF = (
 HTML = "This is a web page or XML file, not a Word .docx file; upload the filled template as .docx."
 NOT_DOCX = "This is not a Word .docx file; upload the filled commenting template as .docx."
 EMPTY = "The file is empty."
+DAMAGED_WORKBOOK = "This Excel file is damaged or not an .xlsx workbook (a macro-enabled .xlsm is refused too)."
 MACROS = "This is a macro-enabled Word file (.docm); save it as a plain Word Document (.docx) and upload that."
 TEMPLATE = (
     "This is a Word template (.dotx/.dotm), not a document; open it, save it as a Word Document "
@@ -121,7 +122,36 @@ def open_docx(data: bytes) -> DocxDocument:
         raise UploadRejected(DAMAGED) from exc
 
 
-def _check_package(data: bytes) -> None:
+SML_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+
+
+def upload_kind(data: bytes) -> str:
+    """ "docx", "xlsx" or "csv": what an upload of comments is, from its bytes (not its name).
+    A zip package is a Word file unless it holds a workbook; anything the .docx checks would
+    call another format (PDF, RTF, HTML, .doc) stays refused; other text is read as CSV."""
+    data = bytes(data)
+    if data.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = {name.lower() for name in zf.namelist()[: MAX_ENTRIES + 1]}
+        except Exception:
+            return "docx"  # the .docx checks name the damage
+        return "xlsx" if "xl/workbook.xml" in names else "docx"
+    try:
+        _sniff(data)
+    except UploadRejected as exc:
+        if exc.args and exc.args[0] == NOT_DOCX and data:
+            return "csv"
+        raise
+    return "docx"
+
+
+def check_workbook(data: bytes) -> None:
+    """The .docx checks (size, zip directory, bombs, DOCTYPE) for an .xlsx workbook."""
+    _check_package(data, SML_MAIN)
+
+
+def _check_package(data: bytes, main_type: str = WML_MAIN) -> None:
     if not data:
         raise UploadRejected(EMPTY)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -131,7 +161,7 @@ def _check_package(data: bytes) -> None:
     _sniff(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            _check_zip(zf)
+            _check_zip(zf, main_type)
     except UploadRejected:
         raise
     except Exception as exc:  # BadZipFile, bad headers, unsupported compression, lxml errors …
@@ -158,7 +188,7 @@ def _sniff(data: bytes) -> None:
     raise UploadRejected(NOT_DOCX)
 
 
-def _check_zip(zf: zipfile.ZipFile) -> None:
+def _check_zip(zf: zipfile.ZipFile, main_type: str = WML_MAIN) -> None:
     infos = zf.infolist()
     if len(infos) > MAX_ENTRIES:
         raise UploadRejected(
@@ -190,7 +220,7 @@ def _check_zip(zf: zipfile.ZipFile) -> None:
     if any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in lower):
         raise UploadRejected(MACROS)
     if "[content_types].xml" not in lower or "_rels/.rels" not in lower:
-        raise UploadRejected(_what_zip_is_this(zf, lower))
+        raise UploadRejected(_what_zip_is_this(zf, lower) if main_type == WML_MAIN else DAMAGED_WORKBOOK)
 
     content_types_xml = _read_checked(zf, names[lower["[content_types].xml"]])
     rels_xml = _read_checked(zf, names[lower["_rels/.rels"]])
@@ -204,7 +234,9 @@ def _check_zip(zf: zipfile.ZipFile) -> None:
     if main is None:
         raise UploadRejected(NOT_DOCX)
     main_ct = _content_type_of(main, defaults, overrides)
-    if main_ct != WML_MAIN:
+    if main_type != WML_MAIN and main_ct != main_type:
+        raise UploadRejected(DAMAGED_WORKBOOK)
+    if main_ct != main_type:
         if "template" in main_ct.lower():
             raise UploadRejected(TEMPLATE)
         if "spreadsheetml" in main_ct.lower():
