@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from schemas.comments import CompiledRow
-from schemas.enums import BallotStatus
+from schemas.enums import BallotStatus, Role
 from schemas.events import DocumentFailed, DocumentGenerated, DocumentRequested
 from schemas.routing import COMMENT_CONTENT
 from schemas.tables import Ballot, Comment, Committee, Document, Eligibility, Event, MemberBody, Project
@@ -36,10 +36,10 @@ from services.documents.table_rows import TableRow
 from services.platform import events, heap
 from services.platform.db import Database
 from services.rules import clauses, draft_names
-from services.rules.actors import COLLATION, Principal, is_committee_officer
+from services.rules.actors import COLLATION, Principal, is_committee_officer, require_body
 from services.rules.errors import Conflict, Forbidden
 from services.rules.visibility import readable_bodies
-from services.usecases import ballots, committees
+from services.usecases import ballots, comments, committees
 
 COMMENT_TABLE = "comment_table"
 REPORT = "report"
@@ -200,6 +200,42 @@ def _as_table_rows(rows: Sequence[CompiledRow]) -> Iterator[TableRow]:
             observation=r.observation,
             disposition=r.disposition,
         )
+
+
+_BLANK_ROW = TableRow("", "", "", "", "", "", "", "", "", None)
+
+
+async def body_template(
+    session: AsyncSession, principal: Principal, ballot_id: int, body: str, now: datetime
+) -> tuple[TableInfo, list[TableRow], str]:
+    """A body's own filled template: the ISO form with the header filled and the body's current
+    comments in its rows, to work on offline and upload back (unchanged, it records nothing).
+
+    The MB/NC cell holds the body's own reference where its comments came with one, else the
+    body's code, so the upload reads each row back as it is stored. No observations: those are
+    the secretariat's. A body without comments gets the form with one empty row to fill."""
+    ballot = await ballots.get_ballot(session, ballot_id)
+    require_body(principal, body, Role.DELEGATE, Role.COMMENTER)
+    project, _committee, name = await _context(session, ballot)
+    stored = await comments.current_set(session, ballot_id, body)
+    rows = [
+        TableRow(
+            body=body,
+            reference=c.original_reference,
+            line=c.line,
+            clause=c.clause,
+            element=c.element,
+            type=c.type_as_written or c.type,
+            comment=c.comment,
+            proposed_change=c.proposed_change,
+            observation="",
+            disposition=None,
+        )
+        for c in stored
+    ]
+    info = TableInfo(date=now.date().isoformat(), document=name, project=project.reference, project_title=project.title)
+    filename = f"{name.replace('/', '-').replace(' ', '_')}_{body}_comments.docx"
+    return info, rows or [_BLANK_ROW], filename
 
 
 def _render(writer: Any, *args: Any) -> tuple[bytes, int]:
