@@ -1,14 +1,15 @@
 """The compiled comment table (SPEC §4.1) in the layout of ISO's 2012-03 commenting template.
 
-Layout, as in the official template (facts, not its XML): A4 landscape; the page header holds a
-title row ("Template for comments and secretariat observations", Date, Document, Project) and a
-table with the eight column headings, so the headings repeat on every page without a repeating
-header row; the body holds only data rows, in cells whose paragraphs carry the styles
-``ISOMB``, ``ISOClause``, ``ISOParagraph``, ``ISOCommType``, ``ISOComments``, ``ISOChange`` and
-``ISOSecretObservations`` (collation tools look for them); the footer holds the two footnotes and
-"page X of Y". Column widths keep the template's proportions (606 : 908 : 1209 : 1209 : 1115 :
-4177 : 4233 : 2419 twips); the side margins are chosen so the table, at the template's own total
-width, fits between them (the words, columns and geometry are in ``table_vocabulary``).
+Layout, as in the official template (its widths, words, margins and spacing, in twips): A4
+landscape with 15-mm margins; the page header holds a title row ("Template for comments and
+secretariat observations" 7740 | Date 2410 | Document 3119 | Project 2607) and a table with the
+eight column headings, so the headings repeat on every page without a repeating header row; the
+body holds only data rows, in cells whose paragraphs carry the styles ``ISOMB``, ``ISOClause``,
+``ISOParagraph``, ``ISOCommType``, ``ISOComments``, ``ISOChange`` and ``ISOSecretObservations``
+(collation tools look for them); the columns are 606, 908, 1209, 1209, 1115, 4177, 4233 and 2419
+wide, 15,876 in all: wider than the text, centred into the margins as the template's; the footer
+holds the two footnotes, "page X of Y" and the template's form line (the words, columns and
+geometry are in ``table_vocabulary``).
 
 How it is written (for speed and memory, see perf-anchors §1): python-docx builds the frame
 (``table_frame``) — styles, section, header, footer, and a body table holding one placeholder
@@ -24,12 +25,17 @@ Choices:
   (``AFNOR-001``, ``**-002``, ``DK2-005`` in its output); the body code is written only when a
   row has no reference. Two paragraphs would read, to tools that parse these tables, as "own
   number / collated number" (``CN-001`` / ``-002``), which is not what we mean.
-* Rows may break across pages (no ``w:cantSplit``): a 600-character comment in a 7 cm column can
-  be taller than a page, and Word clips a row that may not split but does not fit. ISO's
-  collation output does not set it either.
+* Each row is kept on one page (``w:cantSplit``): a row split across pages continues with an
+  empty MB/NC cell, a comment without its owner. A row estimated taller than a page may split
+  (``measure.row_height``), or Word would cut it off at the page's foot.
+* Project cell: the project reference in bold; the title follows in regular type only where it
+  fits the line (a wrapped cell would make the header taller on every page).
+* Date: the close date of a closed ballot; while it is open the day the file is built, and a
+  line above the table says it holds the comments so far.
 * Observation cell: when a disposition is set, its first paragraph is the disposition in words,
   then the observation text (one paragraph per line). This is also how uploaded observations are
-  read back (SPEC §4.4).
+  read back (SPEC §4.4); an observation that already opens with its disposition ("Accepted: …",
+  as uploads keep them) is written as it is, without the words a second time.
 * The body is a run of tables of ``ROWS_PER_TABLE`` (200) rows, separated by a 1-pt paragraph:
   LibreOffice lays out a single long table in quadratic time and could not open 20,000 rows in
   reasonable time; split, it is linear. Word shows the same page either way; the headings are in
@@ -49,8 +55,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+from services.documents.measure import fits_one_line
 from services.documents.table_frame import _MARK, _PLACEHOLDER, _STAMP_TEXT, TableInfo, _build_frame_docx
 from services.documents.table_rows import _TABLE_SEPARATOR, TableRow, _no_rows_xml, row_xml
+from services.documents.table_vocabulary import _CELL_MARGIN, _TITLE_WIDTHS
 from services.documents.xmltext import clean_text, escape
 
 _CHUNK_ROWS = 256
@@ -71,7 +79,7 @@ ROWS_PER_TABLE = 200
 class _Frame:
     # (part name, content): bytes are copied as they are, str parts get the values substituted
     parts: tuple[tuple[str, bytes | str], ...]
-    before_row: bytes
+    table_open: bytes  # the body table's opening, up to its first row
     after_row: bytes
     before_table: bytes
     after_table: bytes
@@ -91,16 +99,15 @@ def _last_match(pattern: re.Pattern[str], text: str, end: int) -> int:
     return start
 
 
-def _split_frame(document_xml: str) -> tuple[str, str, str, str, str]:
-    """(before the placeholder row, after it, before the whole table, after the whole table, the
-    table's opening up to its first row)."""
+def _split_frame(document_xml: str) -> tuple[str, str, str, str]:
+    """(after the placeholder row, before the whole table, after the whole table, the table's
+    opening up to its first row)."""
     at = document_xml.index(_PLACEHOLDER)
     tr_start = _last_match(_TR_OPEN, document_xml, at)
     tr_end = document_xml.index("</w:tr>", at) + len("</w:tr>")
     tbl_start = _last_match(_TBL_OPEN, document_xml, tr_start)
     tbl_end = document_xml.index("</w:tbl>", tr_end) + len("</w:tbl>")
     return (
-        document_xml[:tr_start],
         document_xml[tr_end:],
         document_xml[:tbl_start],
         document_xml[tbl_end:],
@@ -112,7 +119,7 @@ def _split_frame(document_xml: str) -> tuple[str, str, str, str, str]:
 def _frame() -> _Frame:
     package = zipfile.ZipFile(io.BytesIO(_build_frame_docx()))
     parts: list[tuple[str, bytes | str]] = []
-    pieces: tuple[str, str, str, str, str] | None = None
+    pieces: tuple[str, str, str, str] | None = None
     for item in package.infolist():
         data = package.read(item)
         if item.filename == "word/document.xml":
@@ -128,29 +135,61 @@ def _frame() -> _Frame:
     missing = [m for m in (*_MARK.values(), _STAMP_TEXT) if m not in text]
     if missing:
         raise RuntimeError(f"comment table frame: markers not written: {missing}")
-    before_row, after_row, before_table, after_table = (p.encode("utf-8") for p in pieces[:4])
-    table_break = "</w:tbl>" + _TABLE_SEPARATOR + pieces[4]
-    return _Frame(tuple(parts), before_row, after_row, before_table, after_table, table_break)
+    after_row, before_table, after_table, table_open = (p.encode("utf-8") for p in pieces)
+    table_break = "</w:tbl>" + _TABLE_SEPARATOR + pieces[3]
+    return _Frame(tuple(parts), table_open, after_row, before_table, after_table, table_break)
 
 
-def _field_text(value: str) -> str:
-    """A header value on one line, cleaned and escaped."""
-    return escape(" ".join(clean_text(value).split()))
+def _one_line(value: str) -> str:
+    return " ".join(clean_text(value).split())
+
+
+# The Project cell's line: its width less the cell margins, at the template's 10 pt.
+_PROJECT_LINE = _TITLE_WIDTHS[3] - 2 * _CELL_MARGIN
+
+
+def project_title_shown(info: TableInfo) -> str:
+    """The project title where it fits on the Project cell's one line after the reference, else ''.
+
+    A wrapped Project cell makes the page header taller on every page; the reference alone
+    identifies the project."""
+    title = _one_line(info.project_title)
+    if not title:
+        return ""
+    runs = [("Project:", False), (" " + _one_line(info.project), True), (" " + title, False)]
+    return title if fits_one_line(runs, 10, _PROJECT_LINE) else ""
 
 
 def _substitute(text: str, info: TableInfo, stamp: str) -> str:
+    so_far = " (comments so far)" if info.comments_so_far else ""
     values = {
         "title": info.title,
         "date": info.date,
         "document": info.document,
         "project": info.project,
-        "core_title": f"{info.document} — compiled comments",
-        "core_subject": info.project,
+        "project_title": f" {shown}" if (shown := project_title_shown(info)) else "",
+        "core_title": f"{info.document} — compiled comments{so_far}",
+        "core_subject": " ".join(p for p in (info.project, info.project_title) if p),
     }
     for key, marker in _MARK.items():
         if marker in text:
-            text = text.replace(marker, _field_text(values[key]))
+            value = values[key] if key == "project_title" else _one_line(values[key])
+            text = text.replace(marker, escape(value))
     return text.replace(_STAMP_TEXT, stamp)
+
+
+def _so_far_xml(info: TableInfo) -> bytes:
+    """The line above the table of a ballot that is still open."""
+    if not info.comments_so_far:
+        return b""
+    text = (
+        f"Comments so far: the ballot is still open; this table holds the comments received by {info.date}. "
+        "It is not the final compilation."
+    )
+    return (
+        '<w:p><w:pPr><w:pStyle w:val="ISOComments"/><w:keepNext/></w:pPr>'
+        f"<w:r><w:rPr><w:b/></w:rPr><w:t>{escape(_one_line(text))}</w:t></w:r></w:p>"
+    ).encode()
 
 
 def write_comment_table(info: TableInfo, rows: Iterable[TableRow], out: BinaryIO) -> int:
@@ -171,10 +210,11 @@ def write_comment_table(info: TableInfo, rows: Iterable[TableRow], out: BinaryIO
                 zf.writestr(name, data)
                 continue
             with zf.open(name, "w") as stream:
+                note = _so_far_xml(info)
                 if first is None:
-                    stream.write(frame.before_table + _no_rows_xml().encode("utf-8") + frame.after_table)
+                    stream.write(frame.before_table + note + _no_rows_xml().encode("utf-8") + frame.after_table)
                     continue
-                stream.write(frame.before_row)
+                stream.write(frame.before_table + note + frame.table_open)
                 chunk = [row_xml(first)]
                 count = 1
                 for row in iterator:

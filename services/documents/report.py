@@ -1,11 +1,14 @@
 """The results report of a ballot (SPEC §4.2), written with python-docx (a few hundred rows at most).
 
-Contents: the document name and "Result of voting"; the ballot facts (type, rulebook, dates,
-committee, project); one row per party (P/O, position in words, technical reasons, and for an NP
-the commitment to participate and the experts); the counts; each criterion with its arithmetic
-and whether it passed; the outcome in bold; the P-members that did not vote; the flags. A
-disapproval without technical reasons is shown, flagged "not counted at DIS/FDIS", where the
-ballot's rulebook excludes it.
+Contents: the document name and "Result of voting"; the ballot facts (the ballot named by its
+document and type, rulebook, dates as people write them, committee, project); one row per party
+(its standing — P-member, O-member, member body outside the committee, liaison —, position in
+words, the technical reasons as given, and for an NP the commitment to participate and the
+experts); the counts; each criterion with its votes as a share ("6 of 7 P-members voting approve:
+85.7 % (≥ 66.7 % needed)", from the rules that closed the ballot), its arithmetic and whether it
+passed; the outcome in bold; the P-members that did not vote; the flags. A disapproval without
+technical reasons is shown, flagged "not counted at DIS/FDIS", where the ballot's rulebook
+excludes it. One font family, Arial, throughout.
 """
 
 from __future__ import annotations
@@ -13,44 +16,57 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from services.documents.frame import add_page_of_pages, drop_template_extras
+from schemas.enums import BallotType
+from services.documents.frame import add_page_of_pages, drop_template_extras, use_one_font
 from services.documents.xmltext import clean_text
+from services.rules.approval import Criterion, explain
 from services.rules.approval import rulebook as find_rulebook
+from services.rules.ballot_types import spec
 
 __all__ = ["POSITION_WORDS", "ReportInfo", "ReportParty", "position_words", "write_results_report"]
+
+
+Standing = Literal["P", "O", "outside", "liaison"]
+STANDING_WORDS: dict[str, str] = {
+    "P": "P-member",
+    "O": "O-member",
+    # At DIS and FDIS every member body votes, in the committee or not.
+    "outside": "Member body outside the committee",
+    "liaison": "Liaison",
+}
 
 
 @dataclass(frozen=True)
 class ReportParty:
     party: str  # "DE" or a liaison
     name: str  # "DIN" or organisation name
-    is_p_member: bool
+    standing: Standing  # in the committee when the ballot opened
     may_vote: bool
     position: str | None  # None = did not vote
-    reasons_given: bool
+    reasons: str  # the technical reasons as given ("" = none)
     participate: bool | None
     experts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class ReportInfo:
-    ballot_id: int
     ballot_type: str  # "DIS"
     rulebook: str  # "iso"
     document: str  # "ISO/DIS 11367"
     project_reference: str
     project_title: str
     committee: str  # "ISO/TC 312"
-    opened_at: str | None
-    closes_at: str
-    closed_at: str | None
+    opened_at: datetime | None
+    closes_at: datetime
+    closed_at: datetime | None
 
 
 POSITION_WORDS: dict[str, str] = {
@@ -66,16 +82,18 @@ DID_NOT_VOTE = "Did not vote"
 NOT_ELIGIBLE = "Not eligible to vote (comments only)"
 NOT_COUNTED = "No — not counted at DIS/FDIS"
 
+# "Voting" as in the criteria: approving or disapproving; a body that abstains has returned a
+# vote but is not voting. Member bodies are P-members, O-members and those outside the committee.
 _COUNT_LABELS: dict[str, str] = {
-    "p_members": "P-members (snapshot at opening)",
-    "p_voted": "P-members voting",
+    "p_members": "P-members when the ballot opened",
+    "p_voted": "P-members that returned a vote (abstentions included)",
     "p_approve": "P-members approving",
     "p_disapprove": "P-members disapproving (counted)",
     "p_abstain": "P-members abstaining",
-    "all_voted": "Member bodies voting (P, O and others)",
-    "all_approve": "Approvals, all member bodies",
-    "all_disapprove": "Disapprovals counted, all member bodies",
-    "all_abstain": "Abstentions, all member bodies",
+    "all_voted": "Member bodies that returned a vote (abstentions included)",
+    "all_approve": "Member bodies approving",
+    "all_disapprove": "Member bodies disapproving (counted)",
+    "all_abstain": "Member bodies abstaining",
     "disapprove_without_reasons": "Disapprovals without technical reasons (not counted)",
     "p_participating": "Approving P-members committed to participate",
     "confirm": "P-members voting to confirm",
@@ -103,6 +121,25 @@ def _t(value: object) -> str:
     return clean_text(str(value))
 
 
+def human_time(moment: datetime | None, missing: str = "—") -> str:
+    """``2026-08-27 11:12 UTC``: to the minute, in UTC (a naive time is taken as UTC)."""
+    if moment is None:
+        return missing
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def ballot_name(info: ReportInfo) -> str:
+    """``DIS ballot on ISO/DIS 11367``, ``CD consultation on ISO/CD 11367``."""
+    try:
+        label = spec(BallotType(info.ballot_type)).label or info.ballot_type
+    except ValueError:
+        label = info.ballot_type
+    kind = label if "consultation" in label.lower() else f"{label} ballot"
+    return f"{kind} on {info.document}"
+
+
 def _excludes_reasonless(info: ReportInfo) -> bool:
     """Whether this ballot's rulebook leaves disapprovals without reasons out of the count."""
     try:
@@ -113,11 +150,24 @@ def _excludes_reasonless(info: ReportInfo) -> bool:
 
 
 def _reasons_text(party: ReportParty, excludes: bool) -> str:
+    """The reasons as the body gave them: a disapproval is read for its reasons."""
+    reasons = party.reasons.strip()
+    if reasons:
+        return reasons
     if party.position == "disapprove":
-        if party.reasons_given:
-            return "Yes"
-        return NOT_COUNTED if excludes else "No"
-    return "Yes" if party.reasons_given else "—"
+        return NOT_COUNTED if excludes else "No technical reasons given"
+    return "—"
+
+
+def _lines(cell: Any, text: str, *, bold: bool = False) -> None:
+    """``text`` in a cell, a paragraph for each of its lines."""
+    lines = _t(text).splitlines() or [""]
+    first = cell.paragraphs[0]
+    for i, line in enumerate(lines):
+        paragraph = first if i == 0 else cell.add_paragraph()
+        run = paragraph.add_run(line)
+        if bold:
+            run.bold = True
 
 
 def _keep_row_together(row: Any, *, header: bool = False) -> None:
@@ -147,9 +197,7 @@ def _add_row(table: Any, values: Sequence[str], widths_mm: Sequence[float], *, b
     _keep_row_together(row)
     for cell, value, w in zip(row.cells, values, widths_mm, strict=True):
         cell.width = Mm(w)
-        run = cell.paragraphs[0].add_run(_t(value))
-        if bold:
-            run.bold = True
+        _lines(cell, value, bold=bold)
 
 
 def _setup(doc: Any) -> None:
@@ -166,10 +214,13 @@ def _setup(doc: Any) -> None:
     normal.paragraph_format.space_after = Pt(4)
     for name in ("Title", "Heading 1", "Heading 2"):
         style = styles[name]
-        style.font.name = "Arial"
         style.font.color.rgb = RGBColor(0, 0, 0)
+    title_border = styles["Title"].element.pPr.find(qn("w:pBdr"))
+    if title_border is not None:  # python-docx's blue rule under the title
+        styles["Title"].element.pPr.remove(title_border)
     styles["Title"].font.size = Pt(18)
     styles["Heading 1"].font.size = Pt(13)
+    use_one_font(doc)
 
 
 def _facts(doc: Any, info: ReportInfo) -> None:
@@ -177,15 +228,15 @@ def _facts(doc: Any, info: ReportInfo) -> None:
     if info.project_title:
         project = f"{project} — {info.project_title}" if project else info.project_title
     facts = (
-        ("Ballot", f"No. {info.ballot_id}"),
+        ("Ballot", ballot_name(info)),
         ("Ballot type", info.ballot_type),
         ("Rulebook", info.rulebook.upper()),
         ("Document", info.document),
         ("Project", project),
         ("Committee", info.committee),
-        ("Opened", info.opened_at or "not opened"),
-        ("Closes", info.closes_at),
-        ("Closed", info.closed_at or "not closed"),
+        ("Opened", human_time(info.opened_at, "not opened")),
+        ("Closes", human_time(info.closes_at)),
+        ("Closed", human_time(info.closed_at, "not closed")),
     )
     widths = (40, _TEXT_WIDTH_MM - 40)
     table = doc.add_table(rows=0, cols=2)
@@ -211,15 +262,29 @@ def _votes(doc: Any, info: ReportInfo, parties: Sequence[ReportParty]) -> None:
     show_np = info.ballot_type.upper() == "NP" or any(p.participate is not None or p.experts for p in parties)
     excludes = _excludes_reasonless(info)
     if show_np:
-        headings = ["Member body", "Organisation", "P/O", "Position", "Technical reasons", "Participation", "Experts"]
-        widths: list[float] = [20, 26, 10, 28, 28, 22, 36]
+        headings = [
+            "Member body",
+            "Organisation",
+            "Standing",
+            "Position",
+            "Technical reasons",
+            "Participation",
+            "Experts",
+        ]
+        widths: list[float] = [18, 22, 22, 24, 38, 20, 26]
     else:
-        headings = ["Member body", "Organisation", "P/O", "Position", "Technical reasons"]
-        widths = [24, 44, 12, 40, 50]
+        headings = ["Member body", "Organisation", "Standing", "Position", "Technical reasons"]
+        widths = [20, 26, 30, 28, 66]
     table = _table(doc, headings, widths)
     for p in parties:
-        status = "P" if p.is_p_member else ("O" if p.may_vote else "—")
-        values = [p.party, p.name, status, position_words(p.position, may_vote=p.may_vote), _reasons_text(p, excludes)]
+        standing = STANDING_WORDS.get(p.standing, p.standing)
+        values = [
+            p.party,
+            p.name,
+            standing,
+            position_words(p.position, may_vote=p.may_vote),
+            _reasons_text(p, excludes),
+        ]
         if show_np:
             participate = {True: "Yes", False: "No", None: "—"}[p.participate]
             values += [participate, "; ".join(p.experts) if p.experts else "—"]
@@ -241,16 +306,27 @@ def _counts(doc: Any, info: ReportInfo, counts: Mapping[str, Any]) -> None:
         _add_row(table, [_COUNT_LABELS.get(key, key.replace("_", " ").capitalize()), str(value)], widths)
 
 
-def _criteria(doc: Any, criteria: Sequence[Mapping[str, Any]]) -> None:
+def _explained(result: Mapping[str, Any]) -> list[Criterion]:
+    """The result's criteria with their labels and shares, from the rules that closed the ballot;
+    a result they cannot read is shown as stored."""
+    try:
+        return list(explain(result))
+    except ValueError:
+        return [
+            Criterion(str(c.get("name", "")), bool(c.get("passed")), str(c.get("arithmetic", "")))
+            for c in result.get("criteria") or []
+        ]
+
+
+def _criteria(doc: Any, result: Mapping[str, Any], excludes: bool) -> None:
     doc.add_heading("Criteria", level=1)
-    widths = (55, 95, _TEXT_WIDTH_MM - 150)
-    table = _table(doc, ["Criterion", "Arithmetic", "Result"], widths)
-    for c in criteria:
-        _add_row(
-            table,
-            [str(c.get("name", "")), str(c.get("arithmetic", "")), "Passed" if c.get("passed") else "Failed"],
-            widths,
-        )
+    widths = (42, 60, 50, _TEXT_WIDTH_MM - 152)
+    table = _table(doc, ["Criterion", "Votes", "Arithmetic", "Result"], widths)
+    for c in _explained(result):
+        _add_row(table, [c.label or c.name, c.share or "—", c.arithmetic, "Passed" if c.passed else "Failed"], widths)
+    nor = ", nor disapprovals without technical reasons" if excludes else ""
+    note = doc.add_paragraph(f"Voting means approving or disapproving: abstentions are not counted{nor}.")
+    note.paragraph_format.space_before = Pt(4)
 
 
 def _outcome_text(result: Mapping[str, Any]) -> str:
@@ -284,7 +360,7 @@ def write_results_report(
     _facts(doc, info)
     _votes(doc, info, parties)
     _counts(doc, info, result.get("counts") or {})
-    _criteria(doc, result.get("criteria") or [])
+    _criteria(doc, result, _excludes_reasonless(info))
 
     outcome = doc.add_paragraph()
     outcome.paragraph_format.space_before = Pt(8)

@@ -103,6 +103,7 @@ RTF = (
 HTML = "This is a web page or XML file, not a Word .docx file; upload the filled template as .docx."
 NOT_DOCX = "This is not a Word .docx file; upload the filled commenting template as .docx."
 EMPTY = "The file is empty."
+DAMAGED_WORKBOOK = "This Excel file is damaged or not an .xlsx workbook (a macro-enabled .xlsm is refused too)."
 MACROS = "This is a macro-enabled Word file (.docm); save it as a plain Word Document (.docx) and upload that."
 TEMPLATE = (
     "This is a Word template (.dotx/.dotm), not a document; open it, save it as a Word Document "
@@ -164,7 +165,36 @@ def open_docx(data: bytes, limits: UploadLimits | None = None) -> DocxDocument:
         raise UploadRejected(DAMAGED) from exc
 
 
-def _check_package(data: bytes, limits: UploadLimits) -> None:
+SML_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+
+
+def upload_kind(data: bytes) -> str:
+    """ "docx", "xlsx" or "csv": what an upload of comments is, from its bytes (not its name).
+    A zip package is a Word file unless it holds a workbook; anything the .docx checks would
+    call another format (PDF, RTF, HTML, .doc) stays refused; other text is read as CSV."""
+    data = bytes(data)
+    if data.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = {name.lower() for name in zf.namelist()[: MAX_ENTRIES + 1]}
+        except Exception:
+            return "docx"  # the .docx checks name the damage
+        return "xlsx" if "xl/workbook.xml" in names else "docx"
+    try:
+        _sniff(data)
+    except UploadRejected as exc:
+        if exc.args and exc.args[0] == NOT_DOCX and data:
+            return "csv"
+        raise
+    return "docx"
+
+
+def check_workbook(data: bytes, limits: UploadLimits | None = None) -> None:
+    """The .docx checks (size, zip directory, bombs, DOCTYPE) for an .xlsx workbook."""
+    _check_package(data, limits or UploadLimits(), SML_MAIN)
+
+
+def _check_package(data: bytes, limits: UploadLimits, main_type: str = WML_MAIN) -> None:
     if not data:
         raise UploadRejected(EMPTY)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -174,7 +204,7 @@ def _check_package(data: bytes, limits: UploadLimits) -> None:
     _sniff(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            _check_zip(zf, limits)
+            _check_zip(zf, limits, main_type)
     except UploadRejected:
         raise
     except Exception as exc:  # BadZipFile, bad headers, unsupported compression, lxml errors …
@@ -205,7 +235,7 @@ def _mb(size: int) -> str:
     return f"{size / 1_000_000:,.0f} MB" if size >= 10_000_000 else f"{size / 1_000_000:,.1f} MB"
 
 
-def _check_zip(zf: zipfile.ZipFile, limits: UploadLimits) -> None:
+def _check_zip(zf: zipfile.ZipFile, limits: UploadLimits, main_type: str = WML_MAIN) -> None:
     infos = zf.infolist()
     if len(infos) > limits.max_parts:
         raise UploadTooLarge(
@@ -248,7 +278,7 @@ def _check_zip(zf: zipfile.ZipFile, limits: UploadLimits) -> None:
     if any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in lower):
         raise UploadRejected(MACROS)
     if "[content_types].xml" not in lower or "_rels/.rels" not in lower:
-        raise UploadRejected(_what_zip_is_this(zf, lower))
+        raise UploadRejected(_what_zip_is_this(zf, lower) if main_type == WML_MAIN else DAMAGED_WORKBOOK)
 
     content_types_xml = _read_checked(zf, names[lower["[content_types].xml"]])
     rels_xml = _read_checked(zf, names[lower["_rels/.rels"]])
@@ -262,7 +292,9 @@ def _check_zip(zf: zipfile.ZipFile, limits: UploadLimits) -> None:
     if main is None:
         raise UploadRejected(NOT_DOCX)
     main_ct = _content_type_of(main, defaults, overrides)
-    if main_ct != WML_MAIN:
+    if main_type != WML_MAIN and main_ct != main_type:
+        raise UploadRejected(DAMAGED_WORKBOOK)
+    if main_ct != main_type:
         if "template" in main_ct.lower():
             raise UploadRejected(TEMPLATE)
         if "spreadsheetml" in main_ct.lower():

@@ -1,4 +1,5 @@
-"""The comment table's frame, built with python-docx: styles, section, header, footer and a placeholder row."""
+"""The comment table's frame, built with python-docx: styles, section and a placeholder row; the page
+header and footer are written as WordprocessingML after the template's own (to the twip)."""
 
 from __future__ import annotations
 
@@ -12,34 +13,37 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement, parse_xml
+from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt, Twips
 
-from services.documents.frame import add_page_of_pages, drop_template_extras
+from services.documents.frame import drop_template_extras, use_one_font
 from services.documents.table_vocabulary import (
-    _CELL_MARGIN_TWIPS,
+    _CELL_MARGIN,
     _COLUMNS,
     _HEADER_FOOTER_DISTANCE,
     _HEADING_MARKS,
     _ISO_STYLES,
+    _MARGIN,
     _PAGE_HEIGHT,
     _PAGE_WIDTH,
-    _SIDE_MARGIN,
     _TITLE_WIDTHS,
-    _TOP_BOTTOM_MARGIN,
     _WIDTHS,
+    FORM_LINE,
 )
-from services.documents.xmltext import clean_text
 
 __all__ = ["TableInfo"]
 
 
 @dataclass(frozen=True)
 class TableInfo:
-    date: str  # e.g. "2026-11-25"
+    date: str  # e.g. "2026-11-25": the close date of a closed ballot, else the day the file was built
     document: str  # e.g. "ISO/DIS 11367"
-    project: str  # e.g. "ISO 11367 Service excellence — Principles and model for public service organizations"
+    project: str  # the project reference, e.g. "ISO 11367"
+    # Shown after the reference, in regular type, only where both fit the cell's one line.
+    project_title: str = ""
+    # The ballot is still open: the table holds the comments received so far.
+    comments_so_far: bool = False
     title: str = "Template for comments and secretariat observations"
 
 
@@ -47,27 +51,30 @@ _PLACEHOLDER = "BALLOTDESK-ROW-PLACEHOLDER-5b0e2f"
 _BORDER = 'w:val="single" w:sz="6" w:space="0" w:color="auto"'
 
 
-def _tbl_pr(width: int, *, inside_h: bool = True) -> Any:
+def _tbl_pr(width: int, *, inside_h: bool = True) -> str:
     inside = f"<w:insideH {_BORDER}/>" if inside_h else ""
-    return parse_xml(
-        f"<w:tblPr {nsdecls('w')}>"
-        f'<w:tblW w:w="{width}" w:type="dxa"/><w:jc w:val="center"/>'
+    return (
+        f'<w:tblPr><w:tblW w:w="{width}" w:type="dxa"/><w:jc w:val="center"/>'
         f"<w:tblBorders><w:top {_BORDER}/><w:left {_BORDER}/><w:bottom {_BORDER}/><w:right {_BORDER}/>"
         f"{inside}<w:insideV {_BORDER}/></w:tblBorders>"
         '<w:tblLayout w:type="fixed"/>'
-        f'<w:tblCellMar><w:left w:w="{_CELL_MARGIN_TWIPS}" w:type="dxa"/>'
-        f'<w:right w:w="{_CELL_MARGIN_TWIPS}" w:type="dxa"/></w:tblCellMar>'
+        f'<w:tblCellMar><w:left w:w="{_CELL_MARGIN}" w:type="dxa"/>'
+        f'<w:right w:w="{_CELL_MARGIN}" w:type="dxa"/></w:tblCellMar>'
         '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" w:lastColumn="0"'
         ' w:noHBand="0" w:noVBand="0"/>'
         "</w:tblPr>"
     )
 
 
-def _fix_table(table: Any, widths: tuple[int, ...], *, inside_h: bool = True) -> None:
+def _grid(widths: tuple[int, ...]) -> str:
+    return "<w:tblGrid>" + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths) + "</w:tblGrid>"
+
+
+def _fix_table(table: Any, widths: tuple[int, ...]) -> None:
     """Fixed layout, explicit grid and cell widths, our borders (no table style)."""
     tbl = table._tbl
     tbl.remove(tbl.tblPr)
-    tbl.insert(0, _tbl_pr(sum(widths), inside_h=inside_h))
+    tbl.insert(0, parse_xml(_tbl_pr(sum(widths)).replace("<w:tblPr>", f"<w:tblPr {nsdecls('w')}>", 1)))
     table.autofit = False
     for column, w in zip(table.columns, widths, strict=True):
         column.width = Twips(w)
@@ -76,27 +83,15 @@ def _fix_table(table: Any, widths: tuple[int, ...], *, inside_h: bool = True) ->
             cell.width = Twips(w)
 
 
-def _no_borders(cell: Any) -> None:
-    tc_pr = cell._tc.get_or_add_tcPr()
-    tc_pr.append(
-        parse_xml(
-            f'<w:tcBorders {nsdecls("w")}><w:top w:val="nil"/><w:left w:val="nil"/>'
-            '<w:bottom w:val="nil"/><w:right w:val="nil"/></w:tcBorders>'
-        )
-    )
-
-
 def _setup_styles(doc: Any) -> None:
     styles = doc.styles
     normal = styles["Normal"]
-    normal.font.name = "Arial"
     normal.font.size = Pt(10)
     normal.paragraph_format.space_after = Pt(0)
     for style_id, name in _ISO_STYLES.items():
         style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.style_id = style_id
         style.base_style = normal
-        style.font.name = "Arial"
         style.font.size = Pt(9)
         fmt = style.paragraph_format
         fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
@@ -104,8 +99,12 @@ def _setup_styles(doc: Any) -> None:
         fmt.space_after = Pt(3)
         fmt.line_spacing = 1.0
     for name in ("Header", "Footer"):
-        styles[name].font.name = "Arial"
-        styles[name].font.size = Pt(8)
+        style = styles[name]
+        style.font.size = Pt(11)  # the template's: its header's spacer paragraphs are this tall
+        tabs = style.element.pPr.find(qn("w:tabs"))
+        if tabs is not None:  # python-docx's centre and right tabs; each footer line sets its own
+            style.element.pPr.remove(tabs)
+    use_one_font(doc)
 
 
 _KEEP_STYLES = frozenset(
@@ -126,118 +125,171 @@ def _drop_extras(doc: Any) -> None:
             styles.remove(style)
 
 
-def _cell_paragraph(cell: Any, style: str | None = None) -> Any:
-    paragraph = cell.paragraphs[0]
-    if style is not None:
-        paragraph.style = style
-    fmt = paragraph.paragraph_format
-    fmt.space_before = Pt(3)
-    fmt.space_after = Pt(3)
-    return paragraph
+# --- the page header, as the template's (word/header2.xml) -------------------------------------
 
 
-def _build_header(doc: Any, section: Any, info: TableInfo) -> None:
-    header = section.header
-    header.is_linked_to_previous = False
-    for p in list(header.paragraphs):
-        p._p.getparent().remove(p._p)
-    styles = doc.styles
-
-    # Title row: title (no borders) | Date | Document | Project
-    top = header.add_table(rows=1, cols=4, width=Twips(sum(_TITLE_WIDTHS)))
-    _fix_table(top, _TITLE_WIDTHS, inside_h=False)
-    cells = top.rows[0].cells
-    _no_borders(cells[0])
-    title = _cell_paragraph(cells[0], styles["ISO_Comments"])
-    run = title.add_run(clean_text(info.title))
-    run.bold = True
-    run.font.size = Pt(11)
-    for cell, style, label, value in (
-        (cells[1], "ISO_Change", "Date: ", info.date),
-        (cells[2], "ISO_Secret_Observations", "Document: ", info.document),
-        (cells[3], "ISO_Secret_Observations", "Project: ", info.project),
-    ):
-        p = _cell_paragraph(cell, styles[style])
-        p.add_run(label)
-        p.add_run(clean_text(value)).bold = True
-
-    spacer = header.add_paragraph()
-    spacer.paragraph_format.space_after = Pt(0)
-
-    # The eight column headings, in a table with the body table's grid.
-    headings = header.add_table(rows=1, cols=len(_COLUMNS), width=Twips(sum(_WIDTHS)))
-    _fix_table(headings, _WIDTHS)
-    for i, (cell, (heading, example, _style, _w)) in enumerate(zip(headings.rows[0].cells, _COLUMNS, strict=True)):
-        p = _cell_paragraph(cell)
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = p.add_run(heading)
-        run.bold = True
-        run.font.size = Pt(8)
-        mark = _HEADING_MARKS.get(i)
-        if mark:
-            sup = p.add_run(mark)
-            sup.bold = True
-            sup.font.size = Pt(8)
-            sup.font.superscript = True
-        if example:
-            p.paragraph_format.space_after = Pt(0)
-            ex = cell.add_paragraph()
-            ex.add_run(example).font.size = Pt(8)
-            ex.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            ex.paragraph_format.space_after = Pt(3)
-    tr_pr = headings.rows[0]._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:cantSplit"))
-
-    end = header.add_paragraph()
-    end.paragraph_format.space_after = Pt(0)
-    end.paragraph_format.line_spacing = Pt(2)
+def _run(text: str, props: str = "", *, preserve: bool = False) -> str:
+    space = ' xml:space="preserve"' if preserve or text[:1] == " " or text[-1:] == " " else ""
+    rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
+    return f"<w:r>{rpr}<w:t{space}>{text}</w:t></w:r>"
 
 
-def _build_footer(section: Any) -> None:
-    footer = section.footer
-    footer.is_linked_to_previous = False
-
-    def line(first: bool = False) -> Any:
-        p = footer.paragraphs[0] if first else footer.add_paragraph(style=footer.paragraphs[0].style)
-        p.alignment = WD_ALIGN_PARAGRAPH.LEFT
-        p.paragraph_format.space_before = Pt(1)
-        p.paragraph_format.space_after = Pt(1)
-        return p
-
-    def note_mark(p: Any, mark: str) -> None:
-        p.add_run(mark).font.superscript = True
-        p.add_run("\t")
-
-    p = line(first=True)
-    p.paragraph_format.tab_stops.add_tab_stop(Twips(284))
-    note_mark(p, "1")
-    p.add_run("MB").bold = True
-    p.add_run(" = Member body / ")
-    p.add_run("NC").bold = True
-    p.add_run(
-        " = National Committee (enter the ISO 3166 two-letter country code, e.g. CN for China; "
-        "comments from the ISO/CS editing unit are identified by "
+def _title_cell(width: int, borders: str, style: str, runs: str, mark_size: str = "") -> str:
+    # The template's title cells take the ISO styles' exact 10.5-pt line (its body rows do not).
+    mark = f"<w:rPr>{mark_size}</w:rPr>" if mark_size else ""
+    return (
+        f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:tcBorders>{borders}</w:tcBorders></w:tcPr>'
+        f'<w:p><w:pPr><w:pStyle w:val="{style}"/>'
+        f'<w:spacing w:before="60" w:after="60" w:line="210" w:lineRule="exact"/>{mark}</w:pPr>'
+        f"{runs}</w:p></w:tc>"
     )
-    p.add_run("**").bold = True
-    p.add_run(")")
 
-    p = line()
-    for pos in (284, 2268, 3969, 5670):
-        p.paragraph_format.tab_stops.add_tab_stop(Twips(pos))
-    note_mark(p, "2")
-    p.add_run("Type of comment:").bold = True
+
+def _title_table(info: TableInfo) -> str:
+    w = _TITLE_WIDTHS
+    no = '<w:top w:val="nil"/><w:left w:val="nil"/><w:bottom w:val="nil"/><w:right w:val="nil"/>'
+    top_bottom = f"<w:top {_BORDER}/><w:bottom {_BORDER}/>"
+    size10 = '<w:sz w:val="20"/>'
+    cells = (
+        _title_cell(w[0], no, "ISOComments", _run(info.title, '<w:b/><w:sz w:val="22"/>')),
+        _title_cell(
+            w[1],
+            f"<w:top {_BORDER}/><w:left {_BORDER}/><w:bottom {_BORDER}/>",
+            "ISOChange",
+            _run("Date: ") + _run(info.date, "<w:b/>"),
+        ),
+        _title_cell(
+            w[2],
+            top_bottom,
+            "ISOSecretObservations",
+            _run("Document:", size10) + _run(" " + info.document, "<w:b/>" + size10),
+            size10,
+        ),
+        _title_cell(
+            w[3],
+            top_bottom,
+            "ISOSecretObservations",
+            _run("Project:", size10)
+            + _run(" " + info.project, "<w:b/>" + size10)
+            # The marker stands for " title" or nothing (see comment_table.project_title_shown).
+            + _run(info.project_title, size10, preserve=True),
+            size10,
+        ),
+    )
+    return (
+        f"<w:tbl>{_tbl_pr(sum(w), inside_h=False)}{_grid(w)}"
+        '<w:tr><w:trPr><w:cantSplit/><w:jc w:val="center"/></w:trPr>' + "".join(cells) + "</w:tr></w:tbl>"
+    )
+
+
+_HEADING_P = '<w:pPr><w:keepLines/><w:spacing w:before="100" w:after="{after}" w:line="190" w:lineRule="exact"/>'
+_EXAMPLE_P = '<w:pPr><w:keepLines/><w:spacing w:after="60" w:line="190" w:lineRule="exact"/>'
+_BOLD8 = '<w:b/><w:sz w:val="16"/>'
+_EXAMPLE_R = '<w:bCs/><w:sz w:val="16"/>'
+
+
+def _heading_cell(i: int) -> str:
+    heading, example, _style, width = _COLUMNS[i]
+    after = "0" if i == 3 else "60"  # the template's "Paragraph/ Figure/ Table/" sits closer to its example
+    centred = f'<w:jc w:val="center"/><w:rPr>{_BOLD8}</w:rPr></w:pPr>'
+    runs = _run(heading, _BOLD8)
+    mark = _HEADING_MARKS.get(i)
+    if mark:  # the footnote mark: 6-pt bold, raised 3 pt, as the template sets it
+        runs += _run(mark, '<w:b/><w:bCs/><w:position w:val="6"/><w:sz w:val="12"/>')
+    paragraphs = f"<w:p>{_HEADING_P.format(after=after)}{centred}{runs}</w:p>"
+    if example:
+        paragraphs += f"<w:p>{_EXAMPLE_P}{centred}{_run(example, _EXAMPLE_R)}</w:p>"
+    return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>{paragraphs}</w:tc>'
+
+
+def _headings_table() -> str:
+    cells = "".join(_heading_cell(i) for i in range(len(_COLUMNS)))
+    return (
+        f"<w:tbl>{_tbl_pr(sum(_WIDTHS))}{_grid(_WIDTHS)}"
+        f'<w:tr><w:trPr><w:cantSplit/><w:jc w:val="center"/></w:trPr>{cells}</w:tr></w:tbl>'
+    )
+
+
+def _header_xml(info: TableInfo) -> str:
+    return (
+        _title_table(info)
+        + '<w:p><w:pPr><w:pStyle w:val="Header"/></w:pPr></w:p>'
+        + _headings_table()
+        + '<w:p><w:pPr><w:pStyle w:val="Header"/><w:rPr><w:sz w:val="2"/></w:rPr></w:pPr></w:p>'
+        + '<w:p><w:pPr><w:pStyle w:val="Header"/><w:spacing w:line="14" w:lineRule="exact"/>'
+        '<w:rPr><w:sz w:val="4"/></w:rPr></w:pPr></w:p>'
+    )
+
+
+# --- the page footer, as the template's (word/footer2.xml) -------------------------------------
+
+_SZ8 = '<w:sz w:val="16"/>'
+_B8 = '<w:b/><w:sz w:val="16"/>'
+
+
+def _footer_p(tabs: tuple[int, ...], runs: str, *, align: str = "left", spacing: bool = True) -> str:
+    tab_xml = "<w:tabs>" + "".join(f'<w:tab w:val="left" w:pos="{t}"/>' for t in tabs) + "</w:tabs>" if tabs else ""
+    space = '<w:spacing w:before="20" w:after="20"/>' if spacing else ""
+    return (
+        f'<w:p><w:pPr><w:pStyle w:val="Footer"/>{tab_xml}{space}<w:jc w:val="{align}"/>'
+        f"<w:rPr>{_SZ8}</w:rPr></w:pPr>{runs}</w:p>"
+    )
+
+
+def _tab() -> str:
+    return f"<w:r><w:rPr>{_SZ8}</w:rPr><w:tab/></w:r>"
+
+
+def _field_runs(instruction: str) -> str:
+    def r(inner: str) -> str:
+        return f"<w:r><w:rPr>{_SZ8}</w:rPr>{inner}</w:r>"
+
+    return (
+        r('<w:fldChar w:fldCharType="begin"/>')
+        + r(f'<w:instrText xml:space="preserve"> {instruction} </w:instrText>')
+        + r('<w:fldChar w:fldCharType="separate"/>')
+        + r("<w:t>1</w:t>")
+        + r('<w:fldChar w:fldCharType="end"/>')
+    )
+
+
+def _footer_xml() -> str:
+    # The footnote numbers are full-size, as in the template; only the headings raise them.
+    bodies = _footer_p(
+        (284, 3969),
+        _run("1", _SZ8)
+        + _tab()
+        + _run("MB", _B8)
+        + _run(" = Member body / ", _SZ8)
+        + _run("NC", _B8)
+        + _run(
+            " = National Committee (enter the ISO 3166 two-letter country code, e.g. CN for China; "
+            "comments from the ISO/CS editing unit are identified by ",
+            _SZ8,
+        )
+        + _run("**", _B8)
+        + _run(")", _SZ8),
+    )
+    types = _run("2", _SZ8) + _tab() + _run("Type of comment:", _B8)
     for code, meaning in (("ge", "general"), ("te", "technical"), ("ed", "editorial")):
-        p.add_run("\t")
-        p.add_run(code).bold = True
-        p.add_run(f" = {meaning}")
+        types += _tab() + _run(code, _B8) + _run(f" = {meaning}", _SZ8)
+    kinds = _footer_p((284, 1843, 2268, 3119, 4395), types)
+    pages = _footer_p(
+        (),
+        _run("page ", _SZ8) + _field_runs("PAGE") + _run(" of ", _SZ8) + _field_runs("NUMPAGES"),
+        align="right",
+        spacing=False,
+    )
+    form = _footer_p((), _run(FORM_LINE, '<w:i/><w:iCs/><w:sz w:val="16"/>'), spacing=False)
+    return bodies + kinds + pages + form
 
-    p = line()
-    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    add_page_of_pages(p)
 
-    p = line()
-    note = p.add_run("Layout of the ISO/IEC/CEN/CENELEC electronic balloting commenting template, version 2012-03")
-    note.italic = True
+def _replace_content(part_element: Any, xml: str) -> None:
+    for child in list(part_element):
+        part_element.remove(child)
+    wrapper = parse_xml(f"<w:hdr {nsdecls('w')}>{xml}</w:hdr>")
+    for child in list(wrapper):
+        part_element.append(child)
 
 
 # The frame is built once per process with these markers where the ballot's values go; each
@@ -247,6 +299,7 @@ _MARK = {
     "date": "@@BALLOTDESK-DATE@@",
     "document": "@@BALLOTDESK-DOCUMENT@@",
     "project": "@@BALLOTDESK-PROJECT@@",
+    "project_title": "@@BALLOTDESK-PROJECT-TITLE@@",
     "core_title": "@@BALLOTDESK-CORE-TITLE@@",
     "core_subject": "@@BALLOTDESK-CORE-SUBJECT@@",
 }
@@ -261,14 +314,22 @@ def _build_frame_docx() -> bytes:
 
     section = doc.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width = _PAGE_WIDTH
-    section.page_height = _PAGE_HEIGHT
-    section.left_margin = section.right_margin = _SIDE_MARGIN
-    section.top_margin = section.bottom_margin = _TOP_BOTTOM_MARGIN
-    section.header_distance = section.footer_distance = _HEADER_FOOTER_DISTANCE
-    marked = TableInfo(date=_MARK["date"], document=_MARK["document"], project=_MARK["project"], title=_MARK["title"])
-    _build_header(doc, section, marked)
-    _build_footer(section)
+    section.page_width = Twips(_PAGE_WIDTH)
+    section.page_height = Twips(_PAGE_HEIGHT)
+    section.left_margin = section.right_margin = Twips(_MARGIN)
+    section.top_margin = section.bottom_margin = Twips(_MARGIN)
+    section.header_distance = section.footer_distance = Twips(_HEADER_FOOTER_DISTANCE)
+    marked = TableInfo(
+        date=_MARK["date"],
+        document=_MARK["document"],
+        project=_MARK["project"],
+        project_title=_MARK["project_title"],
+        title=_MARK["title"],
+    )
+    section.header.is_linked_to_previous = False
+    _replace_content(section.header._element, _header_xml(marked))
+    section.footer.is_linked_to_previous = False
+    _replace_content(section.footer._element, _footer_xml())
 
     table = doc.add_table(rows=1, cols=len(_COLUMNS))
     _fix_table(table, _WIDTHS)

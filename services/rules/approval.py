@@ -7,7 +7,7 @@ exact one-quarter are decided exactly (a float 0.6667 would reject 10 of 15).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -66,12 +66,43 @@ class CastVote:
 
 @dataclass(frozen=True)
 class Criterion:
-    name: str
+    name: str  # the criterion's id in stored results ("P-members two-thirds")
     passed: bool
     arithmetic: str
+    # For people: what is required, and the votes as a share ("6 of 7 P-members voting approve:
+    # 85.7 % (≥ 66.7 % needed)"). Not stored: `explain` derives both from a stored result.
+    label: str = ""
+    share: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "passed": self.passed, "arithmetic": self.arithmetic}
+
+
+# "Voting" as the ISO/IEC Directives count it: approvals and disapprovals; abstentions (and, at
+# DIS/FDIS, disapprovals without technical reasons) are not votes cast.
+_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "P-members two-thirds": "Two-thirds of the P-members voting approve",
+        "P-members simple majority": "A simple majority of the P-members voting approve",
+        "P-members confirm (simple majority)": "A simple majority of the P-members voting confirm",
+        "disapprovals at most one quarter": "At most one quarter of all member bodies voting disapprove",
+        "participation": "Enough approving P-members commit to participate",
+        "comment-only consultation: no vote": "No vote (comment-only consultation)",
+    }
+)
+
+
+_NOTHING = "no approvals or disapprovals: 0 + 0 = 0, nothing to count"
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f} %"
+
+
+def _share(part: int, whole: int, who: str, verb: str, requirement: str) -> str:
+    if whole == 0:
+        return f"no {who} voting: nothing to count"
+    return f"{part} of {whole} {who} voting {verb}: {_percent(part, whole)} ({requirement})"
 
 
 COUNT_KEYS: tuple[str, ...] = (
@@ -119,34 +150,46 @@ class BallotResult:
 def _two_thirds(name: str, approve: int, disapprove: int) -> Criterion:
     voting = approve + disapprove
     if voting == 0:
-        return Criterion(name, False, "no approvals or disapprovals: 0 + 0 = 0, nothing to count")
+        return Criterion(name, False, _NOTHING, share=_share(0, 0, "P-members", "", ""))
     passed = 3 * approve >= 2 * voting
     op = "≥" if passed else "<"
     return Criterion(
         name,
         passed,
         f"3 × {approve} = {3 * approve} {op} 2 × ({approve} + {disapprove}) = {2 * voting}",
+        share=_share(approve, voting, "P-members", "approve", "≥ 66.7 % needed"),
     )
 
 
 def _simple_majority(name: str, yes: int, no: int) -> Criterion:
     voting = yes + no
     if voting == 0:
-        return Criterion(name, False, "no approvals or disapprovals: 0 + 0 = 0, nothing to count")
+        return Criterion(name, False, _NOTHING, share=_share(0, 0, "P-members", "", ""))
     passed = 2 * yes > voting
     # A tie is not a majority, so the failing sign is "≤", not "<".
     op = ">" if passed else "≤"
-    return Criterion(name, passed, f"2 × {yes} = {2 * yes} {op} {yes} + {no} = {voting}")
+    verb = "confirm" if "confirm" in name else "approve"
+    return Criterion(
+        name,
+        passed,
+        f"2 × {yes} = {2 * yes} {op} {yes} + {no} = {voting}",
+        share=_share(yes, voting, "P-members", verb, "> 50.0 % needed"),
+    )
 
 
 def _one_quarter(approve: int, disapprove: int) -> Criterion:
     name = "disapprovals at most one quarter"
     total = approve + disapprove
     if total == 0:
-        return Criterion(name, False, "no approvals or disapprovals: 0 + 0 = 0, nothing to count")
+        return Criterion(name, False, _NOTHING, share=_share(0, 0, "member bodies", "", ""))
     passed = 4 * disapprove <= total
     op = "≤" if passed else ">"
-    return Criterion(name, passed, f"4 × {disapprove} = {4 * disapprove} {op} {approve} + {disapprove} = {total}")
+    return Criterion(
+        name,
+        passed,
+        f"4 × {disapprove} = {4 * disapprove} {op} {approve} + {disapprove} = {total}",
+        share=_share(disapprove, total, "member bodies", "disapprove", "≤ 25.0 % allowed"),
+    )
 
 
 def _participation(rb: Rulebook, committed: int, committee_size: int) -> Criterion:
@@ -162,6 +205,7 @@ def _participation(rb: Rulebook, committed: int, committee_size: int) -> Criteri
         "participation",
         passed,
         f"{committed} approving P-members committed to participate {op} {needed} required (committee of {size})",
+        share=f"{committed} approving P-members committed to participate ({needed} needed)",
     )
 
 
@@ -187,6 +231,70 @@ def _check_votes(ballot_type: BallotType, p_members: frozenset[str], votes: list
         if v.is_p_member != (v.body in p_members):
             status = "a P-member" if v.is_p_member else "not a P-member"
             raise ValueError(f"Vote of {v.body} says it is {status}, which contradicts the P-member snapshot")
+
+
+def _judge(rule: str, rulebook: Rulebook, counts: Mapping[str, int]) -> tuple[list[Criterion], list[str]]:
+    """The criteria of a ballot type's rule, from the counts alone, and the flags they raise."""
+    p_approve, p_disapprove = counts["p_approve"], counts["p_disapprove"]
+    all_approve, all_disapprove = counts["all_approve"], counts["all_disapprove"]
+    confirm, revise, withdraw = counts["confirm"], counts["revise"], counts["withdraw"]
+    flags: list[str] = []
+    criteria: list[Criterion]
+    if rule == "none":
+        flags.append("comment-only")
+        criteria = [
+            Criterion(
+                "comment-only consultation: no vote",
+                False,
+                "comment-only consultation: no vote is taken, so nothing is counted",
+                share="no vote is taken",
+            )
+        ]
+    elif rule == "dis":
+        criteria = [
+            _two_thirds("P-members two-thirds", p_approve, p_disapprove),
+            _one_quarter(all_approve, all_disapprove),
+        ]
+        if all_approve + all_disapprove == 0:
+            flags.append("no valid votes")
+        elif p_approve + p_disapprove == 0:
+            flags.append("no valid P-member votes")
+    elif rule == "np":
+        if rulebook.np_majority == "two_thirds":
+            majority = _two_thirds("P-members two-thirds", p_approve, p_disapprove)
+        else:
+            majority = _simple_majority("P-members simple majority", p_approve, p_disapprove)
+        criteria = [majority, _participation(rulebook, counts["p_participating"], counts["p_members"])]
+        if p_approve + p_disapprove == 0:
+            flags.append("no valid votes")
+    elif rule == "two_thirds":
+        criteria = [_two_thirds("P-members two-thirds", p_approve, p_disapprove)]
+        if p_approve + p_disapprove == 0:
+            flags.append("no valid votes")
+    elif rule == "simple_majority":
+        criteria = [_simple_majority("P-members simple majority", p_approve, p_disapprove)]
+        if p_approve + p_disapprove == 0:
+            flags.append("no valid votes")
+    else:  # "sr"
+        criteria = [_simple_majority("P-members confirm (simple majority)", confirm, revise + withdraw)]
+        if confirm + revise + withdraw == 0:
+            flags.append("no valid votes")
+    return [replace(c, label=_LABELS.get(c.name, c.name)) for c in criteria], flags
+
+
+def explain(result: Mapping[str, object]) -> tuple[Criterion, ...]:
+    """The criteria of a stored result (``BallotResult.to_dict()``) with their labels and shares,
+    derived from its counts by the rules that closed the ballot; ValueError if it is not one."""
+    try:
+        ballot_type = BallotType(str(result["ballot_type"]))
+        book = rulebook(str(result["rulebook"]))
+        stored = result["counts"]
+        if not isinstance(stored, Mapping):
+            raise TypeError("counts")
+        counts = {key: int(stored.get(key, 0)) for key in COUNT_KEYS}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not a ballot result: {exc}") from None
+    return tuple(_judge(spec(ballot_type).rule, book, counts)[0])
 
 
 def tally(
@@ -243,47 +351,7 @@ def tally(
         "withdraw": withdraw,
     }
 
-    flags: list[str] = []
-    criteria: list[Criterion]
-    if s.rule == "none":
-        flags.append("comment-only")
-        criteria = [
-            Criterion(
-                "comment-only consultation: no vote",
-                False,
-                "comment-only consultation: no vote is taken, so nothing is counted",
-            )
-        ]
-    elif s.rule == "dis":
-        criteria = [
-            _two_thirds("P-members two-thirds", p_approve, p_disapprove),
-            _one_quarter(all_approve, all_disapprove),
-        ]
-        if all_approve + all_disapprove == 0:
-            flags.append("no valid votes")
-        elif p_approve + p_disapprove == 0:
-            flags.append("no valid P-member votes")
-    elif s.rule == "np":
-        if rulebook.np_majority == "two_thirds":
-            majority = _two_thirds("P-members two-thirds", p_approve, p_disapprove)
-        else:
-            majority = _simple_majority("P-members simple majority", p_approve, p_disapprove)
-        criteria = [majority, _participation(rulebook, p_participating, len(snapshot))]
-        if p_approve + p_disapprove == 0:
-            flags.append("no valid votes")
-    elif s.rule == "two_thirds":
-        criteria = [_two_thirds("P-members two-thirds", p_approve, p_disapprove)]
-        if p_approve + p_disapprove == 0:
-            flags.append("no valid votes")
-    elif s.rule == "simple_majority":
-        criteria = [_simple_majority("P-members simple majority", p_approve, p_disapprove)]
-        if p_approve + p_disapprove == 0:
-            flags.append("no valid votes")
-    else:  # "sr"
-        criteria = [_simple_majority("P-members confirm (simple majority)", confirm, revise + withdraw)]
-        if confirm + revise + withdraw == 0:
-            flags.append("no valid votes")
-
+    criteria, flags = _judge(s.rule, rulebook, counts)
     if excluded:
         flags.append(f"disapprovals without technical reasons not counted: {', '.join(excluded)}")
 

@@ -24,22 +24,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from schemas.comments import CompiledRow
-from schemas.enums import BallotStatus
+from schemas.enums import BallotStatus, Role
 from schemas.events import DocumentFailed, DocumentGenerated, DocumentRequested
 from schemas.routing import COMMENT_CONTENT
-from schemas.tables import Ballot, Comment, Committee, Document, Event, MemberBody, Project
+from schemas.tables import Ballot, Comment, Committee, Document, Eligibility, Event, MemberBody, Project
 from schemas.types import utcnow
 from services.documents.comment_table import write_comment_table
-from services.documents.report import ReportInfo, ReportParty, write_results_report
+from services.documents.report import ReportInfo, ReportParty, Standing, write_results_report
 from services.documents.table_frame import TableInfo
 from services.documents.table_rows import TableRow
 from services.platform import events, heap
 from services.platform.db import Database
 from services.rules import clauses, draft_names
-from services.rules.actors import COLLATION, Principal, is_committee_officer
+from services.rules.actors import COLLATION, Principal, is_committee_officer, require_body
 from services.rules.errors import Conflict, Forbidden
 from services.rules.visibility import readable_bodies
-from services.usecases import ballots, committees
+from services.usecases import ballots, comments, committees
 
 COMMENT_TABLE = "comment_table"
 REPORT = "report"
@@ -202,6 +202,42 @@ def _as_table_rows(rows: Sequence[CompiledRow]) -> Iterator[TableRow]:
         )
 
 
+_BLANK_ROW = TableRow("", "", "", "", "", "", "", "", "", None)
+
+
+async def body_template(
+    session: AsyncSession, principal: Principal, ballot_id: int, body: str, now: datetime
+) -> tuple[TableInfo, list[TableRow], str]:
+    """A body's own filled template: the ISO form with the header filled and the body's current
+    comments in its rows, to work on offline and upload back (unchanged, it records nothing).
+
+    The MB/NC cell holds the body's own reference where its comments came with one, else the
+    body's code, so the upload reads each row back as it is stored. No observations: those are
+    the secretariat's. A body without comments gets the form with one empty row to fill."""
+    ballot = await ballots.get_ballot(session, ballot_id)
+    require_body(principal, body, Role.DELEGATE, Role.COMMENTER)
+    project, _committee, name = await _context(session, ballot)
+    stored = await comments.current_set(session, ballot_id, body)
+    rows = [
+        TableRow(
+            body=body,
+            reference=c.original_reference,
+            line=c.line,
+            clause=c.clause,
+            element=c.element,
+            type=c.type_as_written or c.type,
+            comment=c.comment,
+            proposed_change=c.proposed_change,
+            observation="",
+            disposition=None,
+        )
+        for c in stored
+    ]
+    info = TableInfo(date=now.date().isoformat(), document=name, project=project.reference, project_title=project.title)
+    filename = f"{name.replace('/', '-').replace(' ', '_')}_{body}_comments.docx"
+    return info, rows or [_BLANK_ROW], filename
+
+
 def _render(writer: Any, *args: Any) -> tuple[bytes, int]:
     with tempfile.TemporaryFile() as out:
         count = writer(*args, out)
@@ -209,11 +245,23 @@ def _render(writer: Any, *args: Any) -> tuple[bytes, int]:
         return out.read(), int(count or 0)
 
 
-async def _parties(session: AsyncSession, ballot_id: int) -> list[ReportParty]:
+def _standing(e: Eligibility, members: dict[str, str]) -> Standing:
+    if e.kind == "liaison":
+        return "liaison"
+    if e.is_p_member:
+        return "P"
+    return "O" if members.get(e.party) == "O" else "outside"
+
+
+async def _parties(session: AsyncSession, ballot: Ballot) -> list[ReportParty]:
+    assert ballot.id is not None
     names = {b.code: b.acronym for b in (await session.execute(select(MemberBody))).scalars()}
-    votes = {v.body: v for v in await ballots.current_votes(session, ballot_id)}
+    votes = {v.body: v for v in await ballots.current_votes(session, ballot.id)}
+    # The eligibility snapshot knows P-members; O-members are told from the bodies outside the
+    # committee (who vote at DIS/FDIS) by the memberships when the ballot opened.
+    members = await committees.members_at(session, ballot.committee_id, ballot.opened_at or utcnow())
     parties = []
-    for e in await ballots.eligibility(session, ballot_id):
+    for e in await ballots.eligibility(session, ballot.id):
         if not e.may_vote and e.party not in votes:
             continue
         vote = votes.get(e.party)
@@ -221,10 +269,10 @@ async def _parties(session: AsyncSession, ballot_id: int) -> list[ReportParty]:
             ReportParty(
                 party=e.party,
                 name=names.get(e.party, e.party),
-                is_p_member=e.is_p_member,
+                standing=_standing(e, members),
                 may_vote=e.may_vote,
                 position=vote.position if vote else None,
-                reasons_given=bool(vote and vote.reasons),
+                reasons=vote.reasons if vote else "",
                 participate=vote.participate if vote else None,
                 experts=tuple(x.get("name", "") for x in (vote.experts or [])) if vote else (),
             )
@@ -252,23 +300,30 @@ async def build(db: Database, document_id: int) -> Document | None:
         now = utcnow()
         if document.kind == COMMENT_TABLE:
             rows = await table_rows(session, ballot.id or 0, document.variant)
-            info = TableInfo(date=now.date().isoformat(), document=name, project=f"{project.reference} {project.title}")
+            closed = ballot.status == BallotStatus.CLOSED.value and ballot.closed_at is not None
+            info = TableInfo(
+                # A closed ballot's table is dated by its close; an open one's by the day it was built.
+                date=(ballot.closed_at if closed and ballot.closed_at else now).date().isoformat(),
+                document=name,
+                project=project.reference,
+                project_title=project.title,
+                comments_so_far=not closed,
+            )
             job: tuple[Any, ...] = (write_comment_table, info, _as_table_rows(rows))
             suffix = "_by_member" if document.variant == "member" else ""
             filename = f"{name.replace('/', '-').replace(' ', '_')}_comments{suffix}.docx"
         else:
-            parties = await _parties(session, ballot.id or 0)
+            parties = await _parties(session, ballot)
             info_r = ReportInfo(
-                ballot_id=ballot.id or 0,
                 ballot_type=ballot.type,
                 rulebook=ballot.rulebook,
                 document=name,
                 project_reference=project.reference,
                 project_title=project.title,
                 committee=committee.reference,
-                opened_at=ballot.opened_at.isoformat() if ballot.opened_at else None,
-                closes_at=ballot.closes_at.isoformat(),
-                closed_at=ballot.closed_at.isoformat() if ballot.closed_at else None,
+                opened_at=ballot.opened_at,
+                closes_at=ballot.closes_at,
+                closed_at=ballot.closed_at,
             )
             job = (write_results_report, info_r, ballot.result or {}, parties)
             filename = f"{name.replace('/', '-').replace(' ', '_')}_result.docx"

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from schemas import api
 from schemas.events import CommitteeCreated, LiaisonChanged, MemberBodyCreated, MembershipChanged
@@ -108,6 +108,16 @@ async def current_members(session: AsyncSession, committee_id: int) -> list[Memb
         .order_by(Membership.body)
     )
     return list((await session.execute(query)).scalars())
+
+
+async def members_at(session: AsyncSession, committee_id: int, when: datetime) -> dict[str, str]:
+    """Each member body's status ("P", "O") in the committee at ``when``."""
+    query = select(Membership).where(
+        Membership.committee_id == committee_id,
+        col(Membership.valid_from) <= when,
+        or_(col(Membership.valid_to).is_(None), col(Membership.valid_to) > when),
+    )
+    return {m.body: m.status for m in (await session.execute(query)).scalars()}
 
 
 async def current_liaisons(session: AsyncSession, committee_id: int) -> list[Liaison]:

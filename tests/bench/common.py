@@ -20,9 +20,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_DSN = "postgresql://postgres@127.0.0.1:5432/bench"
-PG_BENCH_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# Several developers share one server: each may point the run at a database and Redis db of
+# their own (the database is dropped and recreated, the Redis db flushed).
+BENCH_DATABASE = os.environ.get("BALLOTDESK_BENCH_DATABASE", "bench")
+PG_BENCH_DSN = f"postgresql://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
+PG_BENCH_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
+REDIS_URL = os.environ.get("BALLOTDESK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
 FORBIDDEN_DATABASES = {"test", "postgres", "helper1", "helper2"}
 
@@ -152,8 +155,9 @@ async def _pg_reset() -> None:
 
     conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
     try:
-        name = "bench"
-        assert name not in FORBIDDEN_DATABASES
+        name = BENCH_DATABASE
+        if name in FORBIDDEN_DATABASES or not name.replace("_", "").isalnum():
+            raise ValueError(f"refusing to drop the database {name!r}")
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await conn.execute(f"CREATE DATABASE {name}")
     finally:

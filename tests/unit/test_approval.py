@@ -10,6 +10,7 @@ from services.rules.approval import (
     BallotResult,
     CastVote,
     Rulebook,
+    explain,
     rulebook,
     tally,
 )
@@ -497,3 +498,58 @@ def test_tally_accepts_generators_for_members_and_votes() -> None:
     )
     assert result.approved
     assert result.counts["p_voted"] == 3
+
+
+@pytest.mark.parametrize(
+    ("ballot_type", "book", "votes", "shares"),
+    [
+        (
+            BallotType.DIS,
+            ISO,
+            p_votes(A, A, A, A, A, A, D, X) + o_votes(D, X),
+            [
+                "6 of 7 P-members voting approve: 85.7 % (≥ 66.7 % needed)",
+                "2 of 8 member bodies voting disapprove: 25.0 % (≤ 25.0 % allowed)",
+            ],
+        ),
+        (BallotType.CD, ISO, p_votes(A, D, X), ["1 of 2 P-members voting approve: 50.0 % (≥ 66.7 % needed)"]),
+        (
+            BallotType.NP,
+            IEC,
+            p_votes(A, A, D),
+            [
+                "2 of 3 P-members voting approve: 66.7 % (> 50.0 % needed)",
+                "0 approving P-members committed to participate (4 needed)",
+            ],
+        ),
+        (
+            BallotType.SR,
+            ISO,
+            p_votes(Position.CONFIRM, Position.REVISE, Position.CONFIRM),
+            ["2 of 3 P-members voting confirm: 66.7 % (> 50.0 % needed)"],
+        ),
+        (BallotType.CD, ISO, p_votes(X, X), ["no P-members voting: nothing to count"]),
+    ],
+)
+def test_each_criterion_states_its_votes_as_a_share_of_those_voting(
+    ballot_type: BallotType, book: Rulebook, votes: list[CastVote], shares: list[str]
+) -> None:
+    p_members = [v.body for v in votes if v.is_p_member]
+    result = tally(ballot_type, book, p_members, votes)
+    assert [c.share for c in result.criteria] == shares
+    assert all(c.label and c.label != c.name for c in result.criteria)
+    # From a stored result, the same criteria: the report reads them off the counts with the
+    # very code that closed the ballot.
+    stored = json.loads(json.dumps(result.to_dict()))
+    assert set(stored["criteria"][0]) == {"name", "passed", "arithmetic"}
+    assert explain(stored) == result.criteria
+
+
+def test_explain_refuses_what_is_not_a_ballot_result() -> None:
+    for broken in (
+        {},
+        {"ballot_type": "DIS", "rulebook": "iso", "counts": 3},
+        {"ballot_type": "X", "rulebook": "iso", "counts": {}},
+    ):
+        with pytest.raises(ValueError):
+            explain(broken)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
+from datetime import UTC, datetime
 from typing import Any
 
 import docx
@@ -10,7 +13,7 @@ import pytest
 
 from schemas.enums import BallotType, Position
 from services.documents.report import ReportInfo, ReportParty, write_results_report
-from services.rules.approval import CastVote, rulebook, tally
+from services.rules.approval import CastVote, explain, rulebook, tally
 
 ISO = rulebook("iso")
 A, AC, D, X = Position.APPROVE, Position.APPROVE_WITH_COMMENTS, Position.DISAPPROVE, Position.ABSTAIN
@@ -21,17 +24,19 @@ P_MEMBERS = ["CN", "DE", "FR", "GB", "IT", "JP"]
 
 def info(ballot_type: str = "DIS", document: str = "ISO/DIS 11367") -> ReportInfo:
     return ReportInfo(
-        ballot_id=42,
         ballot_type=ballot_type,
         rulebook="iso",
         document=document,
         project_reference="ISO 11367",
         project_title="Service excellence — Principles and model for public service organizations",
         committee="ISO/TC 312",
-        opened_at="2026-09-01T00:00:00Z",
-        closes_at="2026-11-24T23:59:59Z",
-        closed_at="2026-11-25T00:00:00Z",
+        opened_at=datetime(2026, 9, 1, 0, 0, tzinfo=UTC),
+        closes_at=datetime(2026, 11, 24, 23, 59, 59, tzinfo=UTC),
+        closed_at=datetime(2026, 8, 27, 11, 12, 48, 741861, tzinfo=UTC),
     )
+
+
+O_MEMBERS = {"US"}  # SE votes from outside the committee (every member body votes at DIS)
 
 
 def parties_for(votes: list[CastVote], p_members: list[str], *, liaison: bool = True) -> list[ReportParty]:
@@ -44,16 +49,16 @@ def parties_for(votes: list[CastVote], p_members: list[str], *, liaison: bool = 
             ReportParty(
                 party=body,
                 name=NAMES.get(body, body),
-                is_p_member=body in p_members,
+                standing="P" if body in p_members else "O" if body in O_MEMBERS else "outside",
                 may_vote=True,
                 position=vote.position.value if vote else None,
-                reasons_given=vote.reasons if vote else False,
+                reasons=f"Reasons of {body}:\nclause 3 conflicts." if vote and vote.reasons else "",
                 participate=vote.participate if vote else None,
                 experts=(),
             )
         )
     if liaison:
-        parties.append(ReportParty("CEN/TC 465", "CEN", False, False, None, False, None, ()))
+        parties.append(ReportParty("CEN/TC 465", "CEN", "liaison", False, None, "", None, ()))
     return parties
 
 
@@ -100,15 +105,15 @@ def test_the_report_shows_the_counts_and_the_arithmetic_of_a_real_tally() -> Non
     for criterion in result["criteria"]:
         assert criterion["arithmetic"] in text
     criteria = table_with(document, "Criterion")
-    assert criteria[1:] == [
-        [c["name"], c["arithmetic"], "Passed" if c["passed"] else "Failed"] for c in result["criteria"]
+    assert [[row[2], row[3]] for row in criteria[1:]] == [
+        [c["arithmetic"], "Passed" if c["passed"] else "Failed"] for c in result["criteria"]
     ]
     counts = dict(table_with(document, "Count")[1:])
-    assert counts["P-members (snapshot at opening)"] == "6"
-    assert counts["P-members voting"] == str(result["counts"]["p_voted"]) == "5"
+    assert counts["P-members when the ballot opened"] == "6"
+    assert counts["P-members that returned a vote (abstentions included)"] == str(result["counts"]["p_voted"]) == "5"
     assert counts["P-members approving"] == str(result["counts"]["p_approve"]) == "3"
     assert counts["P-members disapproving (counted)"] == "1"
-    assert counts["Disapprovals counted, all member bodies"] == str(result["counts"]["all_disapprove"]) == "2"
+    assert counts["Member bodies disapproving (counted)"] == str(result["counts"]["all_disapprove"]) == "2"
     assert counts["Disapprovals without technical reasons (not counted)"] == "1"
     assert "Approving P-members committed to participate" not in counts  # NP only
 
@@ -135,9 +140,12 @@ def test_a_party_that_did_not_vote_shows_as_such() -> None:
     votes, result = dis_example()
     document = render(info(), result, parties_for(votes, P_MEMBERS))
     rows = {r[0]: r for r in table_with(document, "Member body")[1:]}
-    assert rows["IT"][1:4] == ["UNI", "P", "Did not vote"]
-    assert rows["CEN/TC 465"][2:4] == ["—", "Not eligible to vote (comments only)"]
-    assert rows["US"][2:4] == ["O", "Abstention"]
+    assert rows["IT"][1:4] == ["UNI", "P-member", "Did not vote"]
+    assert rows["CEN/TC 465"][2:4] == ["Liaison", "Not eligible to vote (comments only)"]
+    assert rows["US"][2:4] == ["O-member", "Abstention"]
+    assert rows["SE"][2:4] == ["Member body outside the committee", "Disapproval"]
+    assert table_with(document, "Member body")[0][2] == "Standing"
+    assert "O" not in [r[2] for r in rows.values()]
     assert rows["JP"][3] == "Approval with comments"
     # …and in the list of P-members that did not vote, with the body's name.
     paragraphs = [p.text for p in document.paragraphs]
@@ -151,7 +159,9 @@ def test_a_disapproval_without_reasons_is_flagged_not_counted_at_dis() -> None:
     document = render(info(), result, parties_for(votes, P_MEMBERS))
     rows = {r[0]: r for r in table_with(document, "Member body")[1:]}
     assert rows["FR"][3:5] == ["Disapproval", "No — not counted at DIS/FDIS"]
-    assert rows["GB"][3:5] == ["Disapproval", "Yes"]
+    # A disapproval is read for its reasons: the text as the body gave it, line by line.
+    assert rows["GB"][3:5] == ["Disapproval", "Reasons of GB:\nclause 3 conflicts."]
+    assert rows["SE"][4] == "Reasons of SE:\nclause 3 conflicts."
     assert rows["DE"][4] == "—"
     # The tally's flag is listed under the notes.
     assert "disapprovals without technical reasons not counted: FR" in all_text(document)
@@ -162,8 +172,8 @@ def test_a_disapproval_without_reasons_is_counted_at_a_cd_ballot() -> None:
     result = tally(BallotType.CD, ISO, P_MEMBERS, votes).to_dict()
     document = render(info("CD", "ISO/CD 11367"), result, parties_for(votes, P_MEMBERS))
     rows = {r[0]: r for r in table_with(document, "Member body")[1:]}
-    assert rows["FR"][4] == "No"
-    assert "not counted" not in all_text(document)
+    assert rows["FR"][4] == "No technical reasons given"
+    assert "not counted" not in all_text(document).replace("abstentions are not counted", "")
 
 
 def test_an_np_report_shows_participation_and_experts() -> None:
@@ -176,9 +186,9 @@ def test_an_np_report_shows_participation_and_experts() -> None:
     ]
     result = tally(BallotType.NP, ISO, p_members, votes).to_dict()
     parties = parties_for(votes, p_members, liaison=False)
-    parties[0] = ReportParty("CN", "SAC", True, True, None, False, None, ())
+    parties[0] = ReportParty("CN", "SAC", "P", True, None, "", None, ())
     de = next(i for i, p in enumerate(parties) if p.party == "DE")
-    parties[de] = ReportParty("DE", "DIN", True, True, "approve", True, True, ("Anna Schmidt", "Jonas Weber"))
+    parties[de] = ReportParty("DE", "DIN", "P", True, "approve", "", True, ("Anna Schmidt", "Jonas Weber"))
     document = render(info("NP", "ISO/NP 11367"), result, parties)
     table = table_with(document, "Member body")
     assert table[0][5:] == ["Participation", "Experts"]
@@ -196,14 +206,17 @@ def test_the_ballot_facts_are_listed() -> None:
     votes, result = dis_example()
     document = render(info(), result, parties_for(votes, P_MEMBERS))
     facts = {r[0]: r[1] for r in [[c.text for c in row.cells] for row in document.tables[0].rows]}
+    assert facts["Ballot"] == "DIS ballot on ISO/DIS 11367"  # not the internal id
+    assert "No." not in all_text(document)
     assert facts["Ballot type"] == "DIS"
     assert facts["Rulebook"] == "ISO"
     assert facts["Document"] == "ISO/DIS 11367"
     assert facts["Project"].startswith("ISO 11367 — Service excellence")
     assert facts["Committee"] == "ISO/TC 312"
-    assert facts["Opened"] == "2026-09-01T00:00:00Z"
-    assert facts["Closes"] == "2026-11-24T23:59:59Z"
-    assert facts["Closed"] == "2026-11-25T00:00:00Z"
+    assert facts["Opened"] == "2026-09-01 00:00 UTC"
+    assert facts["Closes"] == "2026-11-24 23:59 UTC"
+    assert facts["Closed"] == "2026-08-27 11:12 UTC"
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d", all_text(document))
 
 
 def test_a_comment_only_consultation_has_no_outcome_vote() -> None:
@@ -227,7 +240,7 @@ def test_the_report_is_a4_portrait_with_page_numbers() -> None:
 def test_control_characters_and_markup_in_names_do_not_break_the_report() -> None:
     votes = [CastVote("DE", A, True, True)]
     result = tally(BallotType.DIS, ISO, ["DE"], votes).to_dict()
-    parties = [ReportParty("DE", "D\x00I<N> & \x0bco", True, True, "approve", True, None, ())]
+    parties = [ReportParty("DE", "D\x00I<N> & \x0bco", "P", True, "approve", "Why\x00.", None, ())]
     document = render(info(document="ISO/DIS 1 <&>"), result, parties)
     rows = table_with(document, "Member body")
     assert rows[1][1] == "DI<N> & co"
@@ -240,3 +253,45 @@ def test_two_hundred_parties_fit_in_one_report() -> None:
     result = tally(BallotType.DIS, ISO, bodies, votes).to_dict()
     document = render(info(), result, parties_for(votes, bodies, liaison=False))
     assert len(table_with(document, "Member body")) == 201
+
+
+def test_each_criterion_shows_its_votes_as_a_share_from_the_rules_that_closed_the_ballot() -> None:
+    votes = [CastVote(b, A, True, True) for b in ("CN", "DE", "FR", "GB", "IT", "JP")] + [CastVote("US", D, True, True)]
+    bodies = ["CN", "DE", "FR", "GB", "IT", "JP", "US"]
+    result = tally(BallotType.DIS, ISO, bodies, votes).to_dict()
+    document = render(info(), result, parties_for(votes, bodies, liaison=False))
+    criteria = table_with(document, "Criterion")
+    assert criteria[0] == ["Criterion", "Votes", "Arithmetic", "Result"]
+    assert criteria[1][:2] == [
+        "Two-thirds of the P-members voting approve",
+        "6 of 7 P-members voting approve: 85.7 % (≥ 66.7 % needed)",
+    ]
+    assert criteria[2][:2] == [
+        "At most one quarter of all member bodies voting disapprove",
+        "1 of 7 member bodies voting disapprove: 14.3 % (≤ 25.0 % allowed)",
+    ]
+    # The same rule code as the close: the shares' verdicts are the stored result's.
+    assert [c.passed for c in explain(result)] == [c["passed"] for c in result["criteria"]]
+    assert [c.arithmetic for c in explain(result)] == [c["arithmetic"] for c in result["criteria"]]
+
+
+def test_a_stored_result_the_rules_cannot_read_is_shown_as_stored() -> None:
+    votes, result = dis_example()
+    broken = {**result, "ballot_type": "NOPE"}
+    criteria = table_with(render(info(), broken, parties_for(votes, P_MEMBERS)), "Criterion")
+    assert [row[0] for row in criteria[1:]] == [c["name"] for c in result["criteria"]]
+    assert {row[1] for row in criteria[1:]} == {"—"}
+
+
+def test_the_report_is_in_arial_throughout_title_and_headings_included() -> None:
+    votes, result = dis_example()
+    buf = io.BytesIO()
+    write_results_report(info(), result, parties_for(votes, P_MEMBERS), buf)
+    styles = zipfile.ZipFile(io.BytesIO(buf.getvalue())).read("word/styles.xml").decode()
+    assert "Theme=" not in styles and 'theme="' not in styles.lower().replace("cstheme", "")
+    for attributes in re.findall(r"<w:rFonts ([^>]*)/>", styles):
+        named = dict(re.findall(r'w:(\w+)="([^"]*)"', attributes))
+        assert named == {"ascii": "Arial", "hAnsi": "Arial", "eastAsia": "Arial", "cs": "Arial"}, attributes
+    document = docx.Document(io.BytesIO(buf.getvalue()))
+    for name in ("Title", "Heading 1", "Normal"):
+        assert document.styles[name].font.name == "Arial"

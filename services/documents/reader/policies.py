@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from schemas import comments as C
 from services.documents.reader.cells import _alias_map, _first_line, _parse_mb, parse_observation, parse_type
+from services.documents.reader.sheets import read_csv, read_xlsx
 from services.documents.reader.tables import RawRow, _read
-from services.documents.safety import UploadLimits, open_docx
+from services.documents.safety import UploadLimits, open_docx, upload_kind
 
 NO_COMMENT_TABLE = "No comment table found: use the ISO commenting template."
 EMPTY_COMMENT_TABLE = "The comment table holds no comments: fill in at least one row, or upload nothing."
@@ -54,7 +55,8 @@ def _same_body(code: str, body: str, amap: Mapping[str, str]) -> bool:
 def parse_national_comments(
     data: bytes, body: str, aliases: Mapping[str, str], limits: UploadLimits | None = None
 ) -> tuple[list[CommentRow], list[RowProblem]]:
-    """Parse one member body's filled template (SPEC §4.3) → (rows, problems).
+    """Parse one member body's filled template (SPEC §4.3) — a .docx, or the same columns in an
+    .xlsx or .csv (``sheets``) — → (rows, problems).
 
     Strict where it matters: every row must belong to ``body`` (an empty MB/NC cell, a placeholder
     such as ``XXX`` or a bare number such as ``-009`` means the uploading body), the type must be
@@ -62,15 +64,21 @@ def parse_national_comments(
     names its row; the caller imports all rows or none. Rows holding nothing but an MB/NC value are
     skipped like blank rows. ``UploadRejected`` from ``open_docx`` propagates.
     """
-    document = open_docx(data, limits)
-    result = _read(document)
-    if result.tables == 0:
-        return [], [RowProblem(0, NO_COMMENT_TABLE)]
+    kind = upload_kind(data)
+    problems: list[RowProblem] = []
+    if kind == "docx":
+        result = _read(open_docx(data, limits))
+        if result.tables == 0:
+            return [], [RowProblem(0, NO_COMMENT_TABLE)]
+        raws = result.rows
+    else:
+        sheet = read_xlsx(data, limits) if kind == "xlsx" else read_csv(data)
+        raws = sheet.rows
+        problems.extend(RowProblem(n, message) for n, message in sheet.problems)
     amap = _alias_map(aliases)
     own = amap.get(body.strip().upper(), body.strip())
     rows: list[CommentRow] = []
-    problems: list[RowProblem] = []
-    for raw in result.rows:
+    for raw in raws:
         if _only_mb(raw):
             continue
         n = raw.row

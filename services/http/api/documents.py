@@ -92,6 +92,14 @@ class DocumentController(Controller):
         rows = await collation.downloadable_rows(session, principal, ballot_id, order)
         return await downloads.comments_sheet(rows, ballot_id, "xlsx")
 
+    @get("/comments/{code:str}/template.docx", operation_id="GetBodyTemplate")
+    async def body_template(
+        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, code: str
+    ) -> Response[bytes]:
+        """The body's comments in the ISO commenting template, to edit offline and upload back."""
+        info, rows, filename = await collation.body_template(session, principal, ballot_id, code, now)
+        return await downloads.body_template(info, rows, filename)
+
     @post("/comments/{code:str}/upload", operation_id="UploadComments", request_max_body_size=UPLOAD_LIMIT)
     async def upload_comments(
         self,

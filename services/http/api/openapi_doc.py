@@ -84,6 +84,7 @@ EXTRA: dict[str, dict[str, Any]] = {
     "ReplaceComments": {"201": "200"},
     "UploadComments": {"200": "201"},
     "GetCommentTable": {"200": _file(DOCX, "The compiled comment table (Word)."), "202": _BUILDING},
+    "GetBodyTemplate": {"200": _file(DOCX, "The body's comments in the ISO commenting template (Word).")},
     "GetResultsReport": {"200": _file(DOCX, "The results report (Word)."), "202": _BUILDING},
     "GetCommentsCsv": {"200": _file("text/csv", "The comments as CSV (UTF-8 with a byte-order mark).")},
     "GetCommentsXlsx": {"200": _file(XLSX, "The comments as an Excel workbook.")},

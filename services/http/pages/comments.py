@@ -196,7 +196,16 @@ async def comments_xlsx(
     return await downloads.comments_sheet(rows, ballot_id, "xlsx")
 
 
+@get("/ballots/{ballot_id:int}/files/{code:str}/template.docx")
+async def body_template(request: WebRequest, viewer: Principal, ballot_id: int, code: str) -> Response[bytes]:
+    info, rows, filename = await read(
+        request, lambda s: collation.body_template(s, viewer, ballot_id, code, now(request))
+    )
+    return await downloads.body_template(info, rows, filename)
+
+
 HANDLERS: list[Any] = [
+    body_template,
     comment_list,
     record_observation,
     upload_observations,
