@@ -327,6 +327,26 @@ class ObservationPut(Request):
     disposition: Disposition | None = None
 
 
+class ObservationsPut(Request):
+    """One observation and disposition for several comments (a group of similar ones)."""
+
+    references: Annotated[
+        list[Annotated[str, one_line(comment_fields.MAX_REFERENCE, 1)]], Meta(min_length=1, max_length=500)
+    ]
+    observation: Text
+    disposition: Disposition | None = None
+
+
+class SimilarGroupOut(msgspec.Struct):
+    references: list[str]
+    clause: str
+    score: float
+
+
+class SimilarOut(msgspec.Struct):
+    groups: list[SimilarGroupOut]
+
+
 class EventOut(msgspec.Struct):
     id: int
     occurred_at: datetime

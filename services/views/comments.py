@@ -9,7 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.tables import Ballot, Comment, Project
 from services.rules import draft_names
 from services.rules.actors import Principal, is_committee_officer
-from services.usecases import ballots, comments, committees, projects
+from services.usecases import ballots, comments, committees, projects, similar
+
+
+@dataclass
+class SimilarGroup:
+    references: tuple[str, ...]
+    clause: str
+    score: float
+    comments: list[Comment]
+    key: str  # names the group's form fields
 
 
 @dataclass
@@ -22,6 +31,7 @@ class CommentsView:
     observed: int
     bodies: list[str]
     officer: bool
+    similar: list[SimilarGroup] | None  # None: the viewer may not compare every body's comments
 
 
 def _matches(c: Comment, clause: str, type_: str, member: str) -> bool:
@@ -43,6 +53,8 @@ async def read_comments(
     ballot = await ballots.get_ballot(session, ballot_id)
     project = await projects.get_project(session, ballot.project_id)
     every = await comments.list_comments(session, principal, ballot_id, order)
+    groups = await similar.visible_groups(session, principal, ballot_id)
+    by_reference = {c.reference: c for c in every}
     return CommentsView(
         ballot=ballot,
         project=project,
@@ -52,4 +64,10 @@ async def read_comments(
         observed=sum(1 for c in every if c.observation or c.disposition),
         bodies=sorted({c.body for c in every}),
         officer=is_committee_officer(principal, await committees.chain(session, ballot.committee_id)),
+        similar=None
+        if groups is None
+        else [
+            SimilarGroup(g.references, g.clause, g.score, [by_reference[r] for r in g.references], f"g{n}")
+            for n, g in enumerate(groups, start=1)
+        ],
     )

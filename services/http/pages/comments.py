@@ -3,6 +3,7 @@ of a table with the observations filled in."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -30,8 +31,10 @@ from services.http.pages.common import (
 )
 from services.rules.actors import Principal
 from services.rules.errors import DomainError
-from services.usecases import collation, comments, imports
+from services.usecases import collation, comments, imports, similar
 from services.views import comments as comment_views
+
+_GROUP_KEY = re.compile(r"g[0-9]{1,4}")
 
 
 def _filters(order: str, clause: str, type_: str, member: str) -> dict[str, str]:
@@ -106,6 +109,35 @@ async def record_observation(
         )
     flash(request, f"The observation on {reference} is saved.")
     return redirect(f"/ballots/{ballot_id}/comments?{urlencode(filters)}#c-{reference}")
+
+
+@post("/ballots/{ballot_id:int}/observations/group")
+async def record_group_observation(request: WebRequest, viewer: Principal, ballot_id: int) -> Template | Redirect:
+    """One observation and disposition for a group of similar comments, each recorded as its own."""
+    form = await request.form()
+    references = [r for r in form.getall("references", []) if isinstance(r, str)]
+    key = text(form, "group") if _GROUP_KEY.fullmatch(text(form, "group")) else "g0"
+    typed = {"observation": text(form, "observation"), "disposition": text(form, "disposition")}
+    try:
+        data = convert(
+            {
+                "references": references,
+                "observation": typed["observation"].strip(),
+                "disposition": typed["disposition"] or None,
+            },
+            api.ObservationsPut,
+            prefix=f"{key}-",
+            hints={"disposition": "Choose one of the dispositions offered."},
+        )
+        saved = await run(request, lambda s: similar.record_group_observation(s, viewer, ballot_id, data, now(request)))
+    except DomainError as exc:
+        found = field_errors(exc, default_field=f"{key}-observation", prefix=f"{key}-")
+        errors = {f"{key}-observation" if k == f"{key}-references" else k: m for k, m in found.items()}
+        return await render_comments(
+            request, viewer, ballot_id, {}, status=exc.status, errors=errors, typed={key: typed}
+        )
+    flash(request, f"The observation is saved on {len(saved)} comments: {', '.join(c.reference for c in saved)}.")
+    return redirect(f"/ballots/{ballot_id}/comments#similar-title")
 
 
 @post("/ballots/{ballot_id:int}/observations/upload", request_max_body_size=UPLOAD_LIMIT)
@@ -197,6 +229,7 @@ async def comments_xlsx(
 HANDLERS: list[Any] = [
     comment_list,
     record_observation,
+    record_group_observation,
     upload_observations,
     comment_table,
     report,

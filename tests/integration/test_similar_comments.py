@@ -1,0 +1,125 @@
+"""Similar comments from different bodies (issue #17 §3) through the API and on the convenor's
+page, and one observation recorded for a whole group, on both databases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.test_web_pages import committee, sign_in, token
+from tests.world import ADMIN, World, ok
+
+SCOPE = "The scope excludes small and medium-sized enterprises without reason."
+SCOPE_CHANGE = "Delete the sentence 'This document does not apply to SMEs' from the scope."
+
+
+async def _comment(w: World, ballot_id: int, code: str, rows: list[dict[str, str]]) -> None:
+    await ok(
+        await w.client.put(
+            f"/api/v1/ballots/{ballot_id}/comments/{code}", json={"comments": rows}, headers=w.headers[code]
+        ),
+        201,
+    )
+
+
+async def _ballot_with_similar_comments(w: World) -> int:
+    ballot_id = await w.ballot("CD")
+    scope = {"clause": "1", "type": "te", "comment": SCOPE, "proposed_change": SCOPE_CHANGE}
+    await _comment(
+        w,
+        ballot_id,
+        "DE",
+        [scope, {"clause": "7.2", "type": "ed", "comment": "Figure 4 is not cited.", "proposed_change": "Cite it."}],
+    )
+    await _comment(
+        w,
+        ballot_id,
+        "FR",
+        [
+            {"clause": "3.4", "type": "ed", "comment": "The note to entry repeats the definition."},
+            {**scope, "comment": "The scope excludes small and medium sized enterprises without any reason."},
+        ],
+    )
+    await _comment(w, ballot_id, "JP", [{"clause": "1", "type": "ge", "comment": "The scope should cover labs too."}])
+    return ballot_id
+
+
+async def _observation_events(client: Any, ballot_id: int) -> list[dict[str, Any]]:
+    page = await ok(await client.get(f"/api/v1/events?aggregate=ballot:{ballot_id}&limit=1000", headers=ADMIN))
+    return [e for e in page["items"] if e["type"] == "comment.observation_recorded"]
+
+
+async def test_officers_get_the_groups_a_delegate_is_refused_until_close(client: Any, clock: Any) -> None:
+    w = await World(client, clock).build(p=["DE", "FR", "JP"], stage="30.00")
+    ballot_id = await _ballot_with_similar_comments(w)
+    url = f"/api/v1/ballots/{ballot_id}/comments/similar"
+    for who in (w.headers["secretary"], w.headers["convenor"], ADMIN):
+        found = await ok(await client.get(url, headers=who))
+        assert [(g["references"], g["clause"]) for g in found["groups"]] == [(["DE-001", "FR-002"], "1")]
+        assert 0.39 <= found["groups"][0]["score"] <= 1
+    refused = await client.get(url, headers=w.headers["DE"])
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith("application/problem+json")
+    for code in ("DE", "FR", "JP"):
+        await w.vote(ballot_id, code, "approve", 201)
+    await w.close(ballot_id)
+    # After close the committee's members read every comment, so they see the groups too.
+    assert (await ok(await client.get(url, headers=w.headers["JP"])))["groups"][0]["references"] == ["DE-001", "FR-002"]
+
+
+async def test_one_observation_for_a_group_records_one_event_per_comment(client: Any, clock: Any) -> None:
+    w = await World(client, clock).build(p=["DE", "FR", "JP"], stage="30.00")
+    ballot_id = await _ballot_with_similar_comments(w)
+    url = f"/api/v1/ballots/{ballot_id}/observations"
+    body = {"references": ["DE-001", "FR-002"], "observation": "SMEs are in the scope now.", "disposition": "accepted"}
+    saved = await ok(await client.put(url, json=body, headers=w.headers["convenor"]))
+    assert [(c["reference"], c["observation"], c["disposition"]) for c in saved] == [
+        ("DE-001", "SMEs are in the scope now.", "accepted"),
+        ("FR-002", "SMEs are in the scope now.", "accepted"),
+    ]
+    events = await _observation_events(client, ballot_id)
+    assert sorted(e["payload"]["reference"] for e in events) == ["DE-001", "FR-002"]
+    assert {e["actor"] for e in events} == {events[0]["actor"]} and len(events) == 2
+
+    # One unknown reference, or one named twice: nothing is written.
+    for wrong, status in ((["FR-001", "DE-999"], 404), (["FR-001", "FR-001"], 422), ([], 400)):
+        response = await client.put(
+            url, json={**body, "references": wrong, "observation": "No."}, headers=w.headers["convenor"]
+        )
+        assert response.status_code == status, response.text
+    assert len(await _observation_events(client, ballot_id)) == 2
+    listed = await ok(await client.get(f"/api/v1/ballots/{ballot_id}/comments", headers=w.headers["convenor"]))
+    assert {c["reference"]: c["observation"] for c in listed}["FR-001"] == ""
+    assert (await client.put(url, json=body, headers=w.headers["DE"])).status_code == 403
+
+
+async def test_the_convenor_records_a_groups_observation_from_the_comments_page(client: Any, clock: Any) -> None:
+    w, emails = await committee(client, clock)
+    ballot_id = await _ballot_with_similar_comments(w)
+    await sign_in(client, emails["convenor"])
+    page = await client.get(f"/ballots/{ballot_id}/comments")
+    assert 'id="similar-title"' in page.text and "applies to 2 comments: DE-001, FR-002" in page.text
+    form = {
+        "references": ["DE-001", "FR-002"],
+        "observation": "SMEs are in the scope now.",
+        "disposition": "accepted",
+        "_csrf": token(page.text),
+    }
+    done = await client.post(f"/ballots/{ballot_id}/observations/group", data=form, follow_redirects=False)
+    assert done.status_code in (302, 303), done.text
+    assert len(await _observation_events(client, ballot_id)) == 2
+    listed = await ok(await client.get(f"/api/v1/ballots/{ballot_id}/comments", headers=w.headers["convenor"]))
+    assert {c["reference"]: c["disposition"] for c in listed} == {
+        "DE-001": "accepted",
+        "FR-002": "accepted",
+        "DE-002": None,
+        "FR-001": None,
+        "JP-001": None,
+    }
+    # A disposition that is not offered is shown in words beside the field; nothing is saved.
+    again = await client.get(f"/ballots/{ballot_id}/comments")
+    wrong = {**form, "disposition": "maybe", "_csrf": token(again.text)}
+    shown = await client.post(f"/ballots/{ballot_id}/observations/group", data=wrong, follow_redirects=False)
+    assert shown.status_code == 422 and "Choose one of the dispositions offered." in shown.text
+    assert len(await _observation_events(client, ballot_id)) == 2
+    # A delegate of an open ballot sees no groups on the page.
+    await sign_in(client, emails["DE"])
+    assert 'id="similar-title"' not in (await client.get(f"/ballots/{ballot_id}/comments")).text
