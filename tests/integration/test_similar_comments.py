@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.rules.similarity import THRESHOLD
 from tests.integration.test_web_pages import committee, sign_in, token
 from tests.world import ADMIN, World, ok
 
@@ -55,7 +56,7 @@ async def test_officers_get_the_groups_a_delegate_is_refused_until_close(client:
     for who in (w.headers["secretary"], w.headers["convenor"], ADMIN):
         found = await ok(await client.get(url, headers=who))
         assert [(g["references"], g["clause"]) for g in found["groups"]] == [(["DE-001", "FR-002"], "1")]
-        assert 0.39 <= found["groups"][0]["score"] <= 1
+        assert THRESHOLD <= found["groups"][0]["score"] <= 1
     refused = await client.get(url, headers=w.headers["DE"])
     assert refused.status_code == 403 and refused.headers["content-type"].startswith("application/problem+json")
     for code in ("DE", "FR", "JP"):
