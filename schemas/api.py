@@ -298,6 +298,16 @@ class CommentsPut(Request):
     comments: Annotated[list[CommentIn], Meta(max_length=comment_fields.MAX_PER_SET)]
 
 
+class EarlierOut(msgspec.Struct):
+    """The same body's comment on an earlier ballot of the project that says the same."""
+
+    ballot_id: int
+    ballot_type: str
+    reference: str
+    observation: str
+    disposition: str | None
+
+
 class CommentOut(msgspec.Struct):
     reference: str
     body: str
@@ -311,6 +321,14 @@ class CommentOut(msgspec.Struct):
     disposition: str | None
     original_reference: str
     submitted_at: datetime
+    earlier: list[EarlierOut] = msgspec.field(default_factory=list)  # filled by ListComments only
+
+
+class ProjectCommentOut(msgspec.Struct):
+    ballot_id: int
+    ballot_type: str  # the stage the comment was made at
+    ballot_status: str
+    comment: CommentOut
 
 
 class CommentSetOut(msgspec.Struct, omit_defaults=True):

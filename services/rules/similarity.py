@@ -196,11 +196,11 @@ def clause_factor(a: str, b: str) -> float:
 
 
 def scored_pairs(
-    items: Sequence[Item], threshold: float = THRESHOLD, wanted: Callable[[Item, Item], bool] | None = None
+    items: Sequence[Item], threshold: float = THRESHOLD, wanted: Callable[[int, int], bool] | None = None
 ) -> list[Pair]:
-    """The pairs of items that say the same, best first; `wanted` limits which pairs count
-    (by default: comments of different bodies)."""
-    accept = wanted or (lambda a, b: a.body != b.body)
+    """The pairs of items that say the same, best first; `wanted(i, j)` (i < j, indices into the
+    items) limits which pairs count, by default to comments of different bodies."""
+    accept = wanted or (lambda i, j: items[i].body != items[j].body)
     bags = [_features(item.text) for item in items]
     word_idf = _idf([w.keys() for w, _ in bags])
     word_vectors = [_vector(w, word_idf) for w, _ in bags]
@@ -230,7 +230,7 @@ def scored_pairs(
     pairs = []
     for i, row in enumerate(partial):
         for j, dot in row.items():
-            if dot < _CANDIDATE_FLOOR or not accept(items[i], items[j]):
+            if dot < _CANDIDATE_FLOOR or not accept(i, j):
                 continue
             factor = clause_factor(items[i].clause, items[j].clause)
             text = _WORD_WEIGHT * _cosine(word_vectors[i], word_vectors[j]) + (1 - _WORD_WEIGHT) * _cosine(
@@ -276,6 +276,18 @@ def group(items: Sequence[Item], threshold: float = THRESHOLD) -> list[Group]:
         clause = max(named, key=lambda c: (named[c], -next(k for k in indices if items[k].clause == c)), default="")
         groups.append(Group(tuple(items[i].key for i in indices), clause, weakest[top]))
     return groups
+
+
+def repeats(current: Sequence[Item], earlier: Sequence[Item], threshold: float = THRESHOLD) -> dict[int, list[int]]:
+    """For each current item (by index) that says what the same body said earlier, the indices of
+    those earlier items, best first (issue #17 §2)."""
+    both = [*current, *earlier]
+    n = len(current)
+    pairs = scored_pairs(both, threshold, lambda i, j: i < n <= j and both[i].body == both[j].body)
+    found: dict[int, list[int]] = {}
+    for pair in pairs:
+        found.setdefault(pair.first, []).append(pair.second - n)
+    return found
 
 
 def order_key(item: Item) -> tuple[object, ...]:

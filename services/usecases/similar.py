@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from schemas import api
-from schemas.tables import Comment
-from services.rules import similarity
+from schemas.tables import Ballot, Comment
+from services.rules import clauses, similarity
 from services.rules.actors import Principal
 from services.rules.errors import Forbidden, InvalidInput
 from services.rules.visibility import readable_bodies
-from services.usecases import ballots, comments, committees
+from services.usecases import ballots, comments, committees, projects
 
 
 def items(rows: Sequence[Comment]) -> list[similarity.Item]:
@@ -52,3 +54,76 @@ async def record_group_observation(
         raise InvalidInput("A comment is named twice.", field="references")
     one = api.ObservationPut(observation=data.observation, disposition=data.disposition)
     return [await comments.record_observation(session, principal, ballot_id, ref, one, now) for ref in references]
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """What a body said at an earlier stage of the project, and the answer it got."""
+
+    ballot_id: int
+    ballot_type: str
+    reference: str
+    observation: str
+    disposition: str | None
+
+
+async def _readable_comments(session: AsyncSession, principal: Principal, ballot: Ballot) -> list[Comment]:
+    chain = await committees.chain(session, ballot.committee_id)
+    assert ballot.id is not None
+    readable = readable_bodies(principal, ballot, chain, await ballots.eligibility(session, ballot.id))
+    query = select(Comment).where(Comment.ballot_id == ballot.id, col(Comment.superseded).is_(False))
+    rows = [c for c in (await session.execute(query)).scalars() if readable is None or c.body in readable]
+    rows.sort(key=lambda c: clauses.comment_order_key(c.clause, c.line, c.body, c.reference))
+    return rows
+
+
+async def earlier_comments(
+    session: AsyncSession, principal: Principal, ballot: Ballot, rows: Sequence[Comment]
+) -> dict[str, list[Earlier]]:
+    """For each of `rows` (comments on `ballot`), what its body said the same on the project's
+    earlier ballots, as far as `principal` may read those ballots' comments."""
+    bodies = {c.body for c in rows}
+    before: list[tuple[Ballot, Comment]] = []
+    for other in await ballots.list_ballots(session, project_id=ballot.project_id):
+        assert other.id is not None and ballot.id is not None
+        if other.id < ballot.id:  # ballots are numbered as they are created: CD before DIS
+            before += [(other, c) for c in await _readable_comments(session, principal, other) if c.body in bodies]
+    if not before or not rows:
+        return {}
+    found = await asyncio.to_thread(similarity.repeats, items(rows), items([c for _, c in before]))
+    return {
+        rows[i].reference: sorted(
+            (
+                Earlier(b.id or 0, b.type, c.reference, c.observation, c.disposition)
+                for b, c in (before[k] for k in earlier)
+            ),
+            key=lambda e: (e.ballot_id, e.reference),
+        )
+        for i, earlier in found.items()
+    }
+
+
+async def project_comments(
+    session: AsyncSession, principal: Principal, project_id: int
+) -> list[tuple[Ballot, Comment]]:
+    """Every comment on every ballot of the project that `principal` may read, ballot by ballot."""
+    await projects.get_project(session, project_id)
+    out: list[tuple[Ballot, Comment]] = []
+    for ballot in sorted(await ballots.list_ballots(session, project_id=project_id), key=lambda b: b.id or 0):
+        out += [(ballot, c) for c in await _readable_comments(session, principal, ballot)]
+    return out
+
+
+async def comments_with_earlier(
+    session: AsyncSession,
+    principal: Principal,
+    ballot_id: int,
+    order: str = "clause",
+    body: str | None = None,
+    repeated: bool = False,
+) -> list[tuple[Comment, list[Earlier]]]:
+    """The ballot's comments as `comments.list_comments` gives them, each with what its body said
+    the same before; `repeated`: only those."""
+    rows = await comments.list_comments(session, principal, ballot_id, order, body)
+    earlier = await earlier_comments(session, principal, await ballots.get_ballot(session, ballot_id), rows)
+    return [(c, earlier.get(c.reference, [])) for c in rows if not repeated or c.reference in earlier]

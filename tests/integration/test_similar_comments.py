@@ -124,3 +124,84 @@ async def test_the_convenor_records_a_groups_observation_from_the_comments_page(
     # A delegate of an open ballot sees no groups on the page.
     await sign_in(client, emails["DE"])
     assert 'id="similar-title"' not in (await client.get(f"/ballots/{ballot_id}/comments")).text
+
+
+async def test_a_comment_repeated_at_dis_carries_its_cd_disposition_and_a_new_one_none(client: Any, clock: Any) -> None:
+    w, emails = await committee(client, clock)
+    cd = await w.ballot("CD")
+    await _comment(
+        w,
+        cd,
+        "DE",
+        [
+            {
+                "clause": "5.2",
+                "type": "te",
+                "comment": "The coverage factor for the expanded uncertainty is not given.",
+                "proposed_change": "Add: the expanded uncertainty shall be stated with k = 2.",
+            },
+        ],
+    )
+    await _comment(w, cd, "FR", [{"clause": "5.2", "type": "te", "comment": "The coverage factor k is not given."}])
+    for code in ("DE", "FR", "JP"):
+        await w.vote(cd, code, "approve", 201)
+    await w.close(cd)
+    answer = {"observation": "k = 2 is in Annex B.", "disposition": "rejected"}
+    await ok(await client.put(f"/api/v1/ballots/{cd}/observations/DE-001", json=answer, headers=w.headers["convenor"]))
+
+    decision = {"decision": "30.99", "reason": "Consensus on the CD; the DIS follows."}
+    await ok(
+        await client.post(f"/api/v1/projects/{w.project_id}/decisions", json=decision, headers=w.headers["secretary"]),
+        201,
+    )
+    dis = await w.ballot("DIS")
+    await _comment(
+        w,
+        dis,
+        "DE",
+        [
+            {"clause": "3.4", "type": "ed", "comment": "The note to entry repeats the definition."},
+            {
+                "clause": "5.2",
+                "type": "te",
+                "comment": "The coverage factor of the expanded uncertainty is still not given.",
+                "proposed_change": "State that the expanded uncertainty uses k = 2.",
+            },
+        ],
+    )
+    listed = await ok(await client.get(f"/api/v1/ballots/{dis}/comments", headers=w.headers["DE"]))
+    by_reference = {c["reference"]: c["earlier"] for c in listed}
+    assert by_reference == {
+        "DE-001": [],
+        "DE-002": [
+            {
+                "ballot_id": cd,
+                "ballot_type": "CD",
+                "reference": "DE-001",
+                "observation": "k = 2 is in Annex B.",
+                "disposition": "rejected",
+            }
+        ],
+    }
+    # FR said much the same at CD, but only a body's own earlier comments count.
+    repeated = await ok(
+        await client.get(f"/api/v1/ballots/{dis}/comments?repeated=true", headers=w.headers["secretary"])
+    )
+    assert [c["reference"] for c in repeated] == ["DE-002"] and len(repeated[0]["earlier"]) == 1
+
+    await sign_in(client, emails["DE"])
+    page = await client.get(f"/ballots/{dis}/comments")
+    assert "DE raised this at CD (DE-001): rejected — k = 2 is in Annex B." in page.text
+    only = await client.get(f"/ballots/{dis}/comments?repeated=true")
+    assert 'id="c-DE-002"' in only.text and 'id="c-DE-001"' not in only.text
+
+    project = await ok(await client.get(f"/api/v1/projects/{w.project_id}/comments", headers=w.headers["secretary"]))
+    assert [(p["ballot_type"], p["comment"]["reference"], p["comment"]["disposition"]) for p in project] == [
+        ("CD", "DE-001", "rejected"),
+        ("CD", "FR-001", None),
+        ("DIS", "DE-001", None),
+        ("DIS", "DE-002", None),
+    ]
+    # FR's delegate reads the closed CD whole, but of the open DIS only FR's own (none).
+    seen = await ok(await client.get(f"/api/v1/projects/{w.project_id}/comments", headers=w.headers["FR"]))
+    assert [(p["ballot_type"], p["comment"]["reference"]) for p in seen] == [("CD", "DE-001"), ("CD", "FR-001")]

@@ -140,9 +140,10 @@ class BallotController(Controller):
         ballot_id: int,
         order: Literal["clause", "member"] = "clause",
         member: Annotated[str | None, QueryParameter(name="body", max_length=40)] = None,
+        repeated: bool = False,
     ) -> list[api.CommentOut]:
-        rows = await comments.list_comments(session, principal, ballot_id, order, member)
-        return [presenters.comment_out(c) for c in rows]
+        rows = await similar.comments_with_earlier(session, principal, ballot_id, order, member, repeated)
+        return [presenters.comment_out(c, [presenters.earlier_out(e) for e in earlier]) for c, earlier in rows]
 
     @get("/{ballot_id:int}/comments/similar", operation_id="ListSimilarComments")
     async def similar_comments(self, session: AsyncSession, principal: Principal, ballot_id: int) -> api.SimilarOut:

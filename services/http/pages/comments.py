@@ -37,8 +37,9 @@ from services.views import comments as comment_views
 _GROUP_KEY = re.compile(r"g[0-9]{1,4}")
 
 
-def _filters(order: str, clause: str, type_: str, member: str) -> dict[str, str]:
-    return {k: v for k, v in {"order": order, "clause": clause, "type": type_, "body": member}.items() if v}
+def _filters(order: str, clause: str, type_: str, member: str, repeated: bool = False) -> dict[str, str]:
+    chosen = {"order": order, "clause": clause, "type": type_, "body": member, "repeated": "true" if repeated else ""}
+    return {k: v for k, v in chosen.items() if v}
 
 
 async def render_comments(
@@ -56,7 +57,14 @@ async def render_comments(
     view = await read(
         request,
         lambda s: comment_views.read_comments(
-            s, viewer, ballot_id, order, filters.get("clause", ""), filters.get("type", ""), filters.get("body", "")
+            s,
+            viewer,
+            ballot_id,
+            order,
+            filters.get("clause", ""),
+            filters.get("type", ""),
+            filters.get("body", ""),
+            filters.get("repeated") == "true",
         ),
     )
     return page(
@@ -83,8 +91,9 @@ async def comment_list(
     clause: Annotated[str, Parameter(max_length=200)] = "",
     type: Literal["", "ge", "te", "ed"] = "",
     member: Annotated[str, QueryParameter(name="body", max_length=40)] = "",
+    repeated: bool = False,
 ) -> Template:
-    return await render_comments(request, viewer, ballot_id, _filters(order, clause, type, member))
+    return await render_comments(request, viewer, ballot_id, _filters(order, clause, type, member, repeated))
 
 
 @post("/ballots/{ballot_id:int}/observations/{reference:str}")
@@ -92,7 +101,7 @@ async def record_observation(
     request: WebRequest, viewer: Principal, ballot_id: int, reference: str
 ) -> Template | Redirect:
     form = await request.form()
-    filters = {k: text(form, f"f_{k}") for k in ("order", "clause", "type", "body") if text(form, f"f_{k}")}
+    filters = {k: text(form, f"f_{k}") for k in ("order", "clause", "type", "body", "repeated") if text(form, f"f_{k}")}
     typed = {"observation": text(form, "observation"), "disposition": text(form, "disposition")}
     try:
         data = convert(
