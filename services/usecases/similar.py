@@ -4,9 +4,12 @@ observation recorded for a whole group of them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -22,6 +25,40 @@ from services.usecases import ballots, comments, committees, projects
 
 def items(rows: Sequence[Comment]) -> list[similarity.Item]:
     return [similarity.Item(c.reference, c.body, c.clause, f"{c.comment}\n{c.proposed_change}") for c in rows]
+
+
+# The convenor's page asks again after every observation saved, and observations do not change
+# what is similar: results are kept per process, keyed by what the engine reads, so a changed
+# comment is a new key and nothing needs invalidating.
+_KEPT = 16
+_groups: OrderedDict[bytes, list[similarity.Group]] = OrderedDict()
+_repeats: OrderedDict[bytes, dict[int, list[int]]] = OrderedDict()
+
+
+def _digest(*parts: Sequence[similarity.Item]) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        h.update(len(part).to_bytes(8, "big"))
+        for item in part:
+            for value in (item.key, item.body, item.clause, item.text):
+                data = value.encode()
+                h.update(len(data).to_bytes(8, "big") + data)
+    return h.digest()
+
+
+T = TypeVar("T")
+
+
+async def _kept(kept: OrderedDict[bytes, T], key: bytes, compute: Callable[[], T]) -> T:
+    if key in kept:
+        kept.move_to_end(key)
+        return kept[key]
+    # Seconds of pure Python on a large ballot: off the event loop.
+    value = await asyncio.to_thread(compute)
+    kept[key] = value
+    while len(kept) > _KEPT:
+        kept.popitem(last=False)
+    return value
 
 
 async def similar_groups(session: AsyncSession, principal: Principal, ballot_id: int) -> list[similarity.Group]:
@@ -40,9 +77,8 @@ async def visible_groups(session: AsyncSession, principal: Principal, ballot_id:
     chain = await committees.chain(session, ballot.committee_id)
     if readable_bodies(principal, ballot, chain, await ballots.eligibility(session, ballot_id)) is not None:
         return None
-    rows = await comments.list_comments(session, principal, ballot_id)  # in the compiled table's order
-    # Seconds of pure Python on a large ballot: off the event loop.
-    return await asyncio.to_thread(similarity.group, items(rows))
+    rows = items(await comments.list_comments(session, principal, ballot_id))  # in the compiled table's order
+    return await _kept(_groups, _digest(rows), lambda: similarity.group(rows))
 
 
 async def record_group_observation(
@@ -90,7 +126,8 @@ async def earlier_comments(
             before += [(other, c) for c in await _readable_comments(session, principal, other) if c.body in bodies]
     if not before or not rows:
         return {}
-    found = await asyncio.to_thread(similarity.repeats, items(rows), items([c for _, c in before]))
+    now_items, before_items = items(rows), items([c for _, c in before])
+    found = await _kept(_repeats, _digest(now_items, before_items), lambda: similarity.repeats(now_items, before_items))
     return {
         rows[i].reference: sorted(
             (

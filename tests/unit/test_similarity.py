@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from services.rules.similarity import Item, clause_factor, group, order_key
+from services.rules.similarity import Item, clause_factor, group, order_key, repeats
 from tests import similar_comments as labelled
 
 
@@ -88,3 +88,18 @@ def test_no_false_group_in_a_real_dis_table() -> None:
     # other six bodies' 29 comments ask for different things but in two places.
     assert precision >= 0.8, sorted(map(sorted, predicted))
     assert frozenset({"DE-028", "TMG-029"}) in predicted
+
+
+def test_a_repeat_is_the_same_bodys_earlier_comment_that_says_the_same() -> None:
+    asked = "The coverage factor for the expanded uncertainty is not specified.\nSpecify k = 2."
+    earlier = [
+        Item("DE-001", "DE", "5.2", asked),
+        Item("FR-001", "FR", "5.2", asked),  # another body: not DE's repeat
+        Item("DE-002", "DE", "3.4", "The note to entry repeats the definition.\nDelete the note."),
+    ]
+    current = [
+        Item("DE-001", "DE", "3.1", "Units are missing in Table 2."),
+        Item("DE-002", "DE", "5.2", "The coverage factor of the expanded uncertainty is still not specified."),
+    ]
+    assert repeats(current, earlier) == {1: [0]}
+    assert repeats(current, []) == {} and repeats([], earlier) == {}
