@@ -80,6 +80,12 @@ async def test_one_observation_for_a_group_records_one_event_per_comment(client:
     assert sorted(e["payload"]["reference"] for e in events) == ["DE-001", "FR-002"]
     assert {e["actor"] for e in events} == {events[0]["actor"]} and len(events) == 2
 
+    for bad in (
+        {**body, "references": [5]},
+        {**body, "references": ["DE-001\nFR-002"]},
+        {**body, "references": ["DE-001"] * 501},
+    ):
+        assert (await client.put(url, json=bad, headers=w.headers["convenor"])).status_code == 400
     # One unknown reference, or one named twice: nothing is written.
     for wrong, status in ((["FR-001", "DE-999"], 404), (["FR-001", "FR-001"], 422), ([], 400)):
         response = await client.put(
@@ -99,6 +105,7 @@ async def test_the_convenor_records_a_groups_observation_from_the_comments_page(
     page = await client.get(f"/ballots/{ballot_id}/comments")
     assert 'id="similar-title"' in page.text and "applies to 2 comments: DE-001, FR-002" in page.text
     form = {
+        "group": "g1",
         "references": ["DE-001", "FR-002"],
         "observation": "SMEs are in the scope now.",
         "disposition": "accepted",
@@ -120,6 +127,12 @@ async def test_the_convenor_records_a_groups_observation_from_the_comments_page(
     wrong = {**form, "disposition": "maybe", "_csrf": token(again.text)}
     shown = await client.post(f"/ballots/{ballot_id}/observations/group", data=wrong, follow_redirects=False)
     assert shown.status_code == 422 and "Choose one of the dispositions offered." in shown.text
+    assert 'id="g1-disposition-error"' in shown.text
+    assert len(await _observation_events(client, ballot_id)) == 2
+    # A form without its comments (a tampered page) is refused in words, not with a 500.
+    tampered = {k: v for k, v in form.items() if k != "references"} | {"_csrf": token(again.text)}
+    shown = await client.post(f"/ballots/{ballot_id}/observations/group", data=tampered, follow_redirects=False)
+    assert shown.status_code in (400, 422) and 'id="g1-observation-error"' in shown.text
     assert len(await _observation_events(client, ballot_id)) == 2
     # A delegate of an open ballot sees no groups on the page.
     await sign_in(client, emails["DE"])
