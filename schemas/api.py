@@ -356,9 +356,9 @@ class ObservationsPut(Request):
 
 
 class SimilarGroupOut(msgspec.Struct):
-    references: list[str]
-    clause: str
-    score: float
+    references: list[str]  # one comment per body, in the compiled table's order
+    clause: str  # the clause most of them name
+    score: float  # 0..1: the weakest similarity that holds the group together
 
 
 class SimilarOut(msgspec.Struct):
