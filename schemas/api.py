@@ -363,6 +363,16 @@ class CommentsPut(Request):
     comments: Annotated[list[CommentIn], Meta(max_length=comment_fields.MAX_PER_SET)]
 
 
+class EarlierOut(msgspec.Struct):
+    """The same body's comment on an earlier ballot of the project that says the same."""
+
+    ballot_id: int
+    ballot_type: str
+    reference: str
+    observation: str
+    disposition: str | None
+
+
 class CommentOut(msgspec.Struct):
     reference: str
     body: str
@@ -376,6 +386,14 @@ class CommentOut(msgspec.Struct):
     disposition: str | None
     original_reference: str
     submitted_at: datetime
+    earlier: list[EarlierOut] = msgspec.field(default_factory=list)  # filled by ListComments only
+
+
+class ProjectCommentOut(msgspec.Struct):
+    ballot_id: int
+    ballot_type: str  # the stage the comment was made at
+    ballot_status: str
+    comment: CommentOut
 
 
 class CommentSetOut(msgspec.Struct, omit_defaults=True):
@@ -390,6 +408,26 @@ class CommentSetOut(msgspec.Struct, omit_defaults=True):
 class ObservationPut(Request):
     observation: Text
     disposition: Disposition | None = None
+
+
+class ObservationsPut(Request):
+    """One observation and disposition for several comments (a group of similar ones)."""
+
+    references: Annotated[
+        list[Annotated[str, one_line(comment_fields.MAX_REFERENCE, 1)]], Meta(min_length=1, max_length=500)
+    ]
+    observation: Text
+    disposition: Disposition | None = None
+
+
+class SimilarGroupOut(msgspec.Struct):
+    references: list[str]  # one comment per body, in the compiled table's order
+    clause: str  # the clause most of them name
+    score: float  # 0..1: the weakest similarity that holds the group together
+
+
+class SimilarOut(msgspec.Struct):
+    groups: list[SimilarGroupOut]
 
 
 class EventOut(msgspec.Struct):

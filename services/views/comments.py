@@ -9,7 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.tables import Ballot, Comment, Project
 from services.rules import draft_names
 from services.rules.actors import Principal, is_committee_officer
-from services.usecases import ballots, comments, committees, projects
+from services.usecases import ballots, committees, projects, similar
+from services.usecases.similar import Earlier
+
+
+@dataclass
+class SimilarGroup:
+    references: tuple[str, ...]
+    clause: str
+    score: float
+    comments: list[Comment]
+    key: str  # names the group's form fields
 
 
 @dataclass
@@ -22,6 +32,8 @@ class CommentsView:
     observed: int
     bodies: list[str]
     officer: bool
+    similar: list[SimilarGroup] | None  # None: the viewer may not compare every body's comments
+    earlier: dict[str, list[Earlier]]  # reference -> what its body said the same before
 
 
 def _matches(c: Comment, clause: str, type_: str, member: str) -> bool:
@@ -38,18 +50,36 @@ def _matches(c: Comment, clause: str, type_: str, member: str) -> bool:
 
 
 async def read_comments(
-    session: AsyncSession, principal: Principal, ballot_id: int, order: str, clause: str, type_: str, member: str
+    session: AsyncSession,
+    principal: Principal,
+    ballot_id: int,
+    order: str,
+    clause: str,
+    type_: str,
+    member: str,
+    repeated: bool = False,
 ) -> CommentsView:
     ballot = await ballots.get_ballot(session, ballot_id)
     project = await projects.get_project(session, ballot.project_id)
-    every = await comments.list_comments(session, principal, ballot_id, order)
+    with_earlier = await similar.comments_with_earlier(session, principal, ballot_id, order)
+    every = [c for c, _ in with_earlier]
+    earlier = {c.reference: e for c, e in with_earlier if e}
+    groups = await similar.visible_groups(session, principal, ballot_id)
+    by_reference = {c.reference: c for c in every}
     return CommentsView(
         ballot=ballot,
         project=project,
         document=draft_names.of_ballot(ballot, project),
-        comments=[c for c in every if _matches(c, clause, type_, member)],
+        comments=[c for c in every if _matches(c, clause, type_, member) and (not repeated or c.reference in earlier)],
         total=len(every),
         observed=sum(1 for c in every if c.observation or c.disposition),
         bodies=sorted({c.body for c in every}),
         officer=is_committee_officer(principal, await committees.chain(session, ballot.committee_id)),
+        similar=None
+        if groups is None
+        else [
+            SimilarGroup(g.references, g.clause, g.score, [by_reference[r] for r in g.references], f"g{n}")
+            for n, g in enumerate(groups, start=1)
+        ],
+        earlier=earlier,
     )

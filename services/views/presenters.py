@@ -29,6 +29,7 @@ from services.rules.projection import Projection
 from services.rules.vote_decision import RecordedVote
 from services.usecases import committees, projects
 from services.usecases.ballots import deadline_passed, projection_for
+from services.usecases.similar import Earlier
 
 
 def projection_out(projection: Projection | None) -> api.BallotProjection | None:
@@ -110,7 +111,7 @@ def vote_out(vote: Vote | RecordedVote) -> api.VoteOut:
     )
 
 
-def comment_out(c: Comment) -> api.CommentOut:
+def comment_out(c: Comment, earlier: Sequence[api.EarlierOut] = ()) -> api.CommentOut:
     return api.CommentOut(
         reference=c.reference,
         body=c.body,
@@ -124,6 +125,17 @@ def comment_out(c: Comment) -> api.CommentOut:
         disposition=c.disposition,
         original_reference=c.original_reference,
         submitted_at=c.submitted_at,
+        earlier=list(earlier),
+    )
+
+
+def earlier_out(e: Earlier) -> api.EarlierOut:
+    return api.EarlierOut(
+        ballot_id=e.ballot_id,
+        ballot_type=e.ballot_type,
+        reference=e.reference,
+        observation=e.observation,
+        disposition=e.disposition,
     )
 
 

@@ -28,11 +28,12 @@ ORDER = (
     "close_170_20000",
     "import_1000",
     "import_5000",
+    "similar_2000",
     "dispatch_redis_p99",
     "idle_rss_api",
     "idle_rss_worker",
 )
-FAMILIES = {"votes", "collation", "close", "import", "dispatch"}
+FAMILIES = {"votes", "collation", "close", "import", "similar", "dispatch"}
 UNITS = {
     "vote_intake_pg": "requests/s",
     "vote_intake_pg_one_process": "requests/s",
@@ -40,6 +41,7 @@ UNITS = {
     "close_170_20000": "s",
     "import_1000": "s",
     "import_5000": "s",
+    "similar_2000": "s",
     "dispatch_redis_p99": "ms",
     "idle_rss_api": "MB",
     "idle_rss_worker": "MB",
@@ -97,6 +99,8 @@ def _extra(m: Measurement) -> str:
         return f"p50 {d['p50_ms']} ms, {d['events']} events, missing {d['missing']}; direct p50 {d['anchor_p50_ms']} ms"
     if m.name.startswith("import"):
         return f"{d['rows']} rows, {d['rows_per_s']:,.0f} rows/s"
+    if m.name == "similar_2000":
+        return f"{d['comments']} comments, {d['groups']} groups, runs {d['runs']} s (target < {d['target_s']} s)"
     if m.name.startswith("close"):
         return f"{d['bodies']} bodies, {d['comments']} comments, runs {d['runs']}"
     return str(d.get("what", ""))
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated families to run (votes, collation, close, import, dispatch); default: all",
+        help="comma-separated families to run (votes, collation, close, import, similar, dispatch); default: all",
     )
     args = parser.parse_args(argv)
     only = {f.strip() for f in args.only.split(",") if f.strip()}
@@ -138,12 +142,14 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Measurement] = {}
     started = time.perf_counter()
     print(f"Ballotdesk benchmark ({'quick' if args.quick else 'full'}); work directory {workdir}", flush=True)
+    # The similar-comments engine needs neither PostgreSQL nor Redis: `--only similar` leaves them alone.
+    needs_services = any(wanted(f) for f in FAMILIES - {"similar"})
     try:
-        pg_problem = common.postgres_available()
-        redis_problem = common.redis_available()
-        if pg_problem:
+        pg_problem = common.postgres_available() if needs_services else "not needed"
+        redis_problem = common.redis_available() if needs_services else "not needed"
+        if needs_services and pg_problem:
             print(f"! PostgreSQL at 127.0.0.1:5432 is not usable ({pg_problem}): its measurements are skipped")
-        if redis_problem:
+        if needs_services and redis_problem:
             print(f"! Redis at 127.0.0.1:6379 is not usable ({redis_problem}): dispatch is skipped")
         world = None
         if not pg_problem:
@@ -164,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             _family(["setup"], lambda: world_box.append(asyncio.run(make_world())) or [], {})
             world = world_box[0] if world_box else None
 
-        from tests.bench import closing, collation, dispatch, imports, votes
+        from tests.bench import closing, collation, dispatch, imports, similar, votes
 
         if wanted("votes"):
             _family(
@@ -188,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                 _family(db_names["close"], lambda: closing.run(args.quick, world), results)
             if wanted("import"):
                 _family(db_names["import"], lambda: imports.run(args.quick, world), results)
+        if wanted("similar"):  # the pure engine: no database needed
+            _family(["similar_2000"], lambda: similar.run(args.quick), results)
         if not wanted("dispatch"):
             pass
         elif world is None or redis_problem:
@@ -198,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     finally:
         common.stop_all()
-        common.flush_redis()
+        if needs_services:
+            common.flush_redis()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -74,6 +74,7 @@ WRITES: dict[str, tuple[int, ...]] = {
     "upload comments for DE": (201, 403, 403, 403, 201, 403, 403, 403, 201, 403, 403, 401, 401),
     "record observation":     (200, 200, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "upload observations":    (200, 200, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401),
+    "record group observation": (200, 200, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "upload compiled table":  (201, 201, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
 }
 
@@ -95,6 +96,8 @@ READS: dict[str, tuple[Any, ...]] = {
     "comments.csv":  (200,  200, 403,  200,  403,  403,  403,  403,  403,  403,  403,  401, 401),
     "comments.xlsx": (200,  200, 403,  200,  403,  403,  403,  403,  403,  403,  403,  401, 401),
     "comment table": (202,  202, 403,  202,  403,  403,  403,  403,  403,  403,  403,  401, 401),
+    # Groups across bodies need every body's comments.
+    "similar comments": (200, 200, 403, 200,  403,  403,  403,  403,  403,  403,  403,  401, 401),
 }
 # fmt: on
 
@@ -328,6 +331,14 @@ async def _observation(c: Committee) -> Request:
     return {"method": "PUT", "url": f"/api/v1/ballots/{ballot_id}/observations/DE-001", "json": body}
 
 
+async def _group_observation(c: Committee) -> Request:
+    ballot_id = await c.ballot()
+    await c.comments(ballot_id, "DE")
+    await c.comments(ballot_id, "FR")
+    body = {"references": ["DE-001", "FR-001"], "observation": "Accepted.", "disposition": "accepted"}
+    return {"method": "PUT", "url": f"/api/v1/ballots/{ballot_id}/observations", "json": body}
+
+
 async def _upload_observations(c: Committee) -> Request:
     ballot_id = await c.ballot()
     await c.comments(ballot_id, "DE")
@@ -378,6 +389,7 @@ PREPARE: dict[str, Prepare] = {
     "upload comments for DE": _upload_comments,
     "record observation": _observation,
     "upload observations": _upload_observations,
+    "record group observation": _group_observation,
     "upload compiled table": _upload_compiled,
 }
 
@@ -464,6 +476,7 @@ async def test_while_a_ballot_is_open_every_role_reads_exactly_what_the_table_sa
         "comments.csv": lambda h: status("comments.csv", h),
         "comments.xlsx": lambda h: status("comments.xlsx", h),
         "comment table": lambda h: status("comment-table.docx", h),
+        "similar comments": lambda h: status("comments/similar", h),
     }
     assert set(reads) == set(READS)
     seen = {name: tuple([await read(c.headers[role]) for role in ROLES]) for name, read in reads.items()}

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas import api
 from services.http.api.deps import Idempotency
 from services.rules.actors import Principal
-from services.usecases import ballots, comments, votes
+from services.usecases import ballots, comments, similar, votes
 from services.views import presenters
 from services.views import votes as vote_lists
 
@@ -140,8 +140,23 @@ class BallotController(Controller):
         ballot_id: int,
         order: Literal["clause", "member"] = "clause",
         member: Annotated[str | None, QueryParameter(name="body", max_length=40)] = None,
+        repeated: bool = False,
     ) -> list[api.CommentOut]:
-        rows = await comments.list_comments(session, principal, ballot_id, order, member)
+        rows = await similar.comments_with_earlier(session, principal, ballot_id, order, member, repeated)
+        return [presenters.comment_out(c, [presenters.earlier_out(e) for e in earlier]) for c, earlier in rows]
+
+    @get("/{ballot_id:int}/comments/similar", operation_id="ListSimilarComments")
+    async def similar_comments(self, session: AsyncSession, principal: Principal, ballot_id: int) -> api.SimilarOut:
+        groups = await similar.similar_groups(session, principal, ballot_id)
+        return api.SimilarOut(
+            groups=[api.SimilarGroupOut(references=list(g.references), clause=g.clause, score=g.score) for g in groups]
+        )
+
+    @put("/{ballot_id:int}/observations", operation_id="RecordGroupObservation")
+    async def observe_group(
+        self, session: AsyncSession, principal: Principal, now: datetime, ballot_id: int, data: api.ObservationsPut
+    ) -> list[api.CommentOut]:
+        rows = await similar.record_group_observation(session, principal, ballot_id, data, now)
         return [presenters.comment_out(c) for c in rows]
 
     @put("/{ballot_id:int}/observations/{reference:str}", operation_id="RecordObservation")

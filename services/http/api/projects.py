@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas import api
 from services.http.api.deps import Idempotency
 from services.rules.actors import Principal
-from services.usecases import ballots, projects
+from services.usecases import ballots, projects, similar
 from services.views import history, presenters
 
 
@@ -39,6 +39,17 @@ class ProjectController(Controller):
         return [
             await presenters.ballot_out(session, b, now, project=project)
             for b in await ballots.list_ballots(session, project_id=project_id)
+        ]
+
+    @get("/{project_id:int}/comments", operation_id="ListProjectComments")
+    async def project_comments(
+        self, session: AsyncSession, principal: Principal, project_id: int
+    ) -> list[api.ProjectCommentOut]:
+        return [
+            api.ProjectCommentOut(
+                ballot_id=b.id or 0, ballot_type=b.type, ballot_status=b.status, comment=presenters.comment_out(c)
+            )
+            for b, c in await similar.project_comments(session, principal, project_id)
         ]
 
     @post("/{project_id:int}/decisions", operation_id="RecordDecision")

@@ -3,6 +3,7 @@ of a table with the observations filled in."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -30,12 +31,15 @@ from services.http.pages.common import (
 )
 from services.rules.actors import Principal
 from services.rules.errors import DomainError
-from services.usecases import collation, comments, imports
+from services.usecases import collation, comments, imports, similar
 from services.views import comments as comment_views
 
+_GROUP_KEY = re.compile(r"g[0-9]{1,4}")
 
-def _filters(order: str, clause: str, type_: str, member: str) -> dict[str, str]:
-    return {k: v for k, v in {"order": order, "clause": clause, "type": type_, "body": member}.items() if v}
+
+def _filters(order: str, clause: str, type_: str, member: str, repeated: bool = False) -> dict[str, str]:
+    chosen = {"order": order, "clause": clause, "type": type_, "body": member, "repeated": "true" if repeated else ""}
+    return {k: v for k, v in chosen.items() if v}
 
 
 async def render_comments(
@@ -53,7 +57,14 @@ async def render_comments(
     view = await read(
         request,
         lambda s: comment_views.read_comments(
-            s, viewer, ballot_id, order, filters.get("clause", ""), filters.get("type", ""), filters.get("body", "")
+            s,
+            viewer,
+            ballot_id,
+            order,
+            filters.get("clause", ""),
+            filters.get("type", ""),
+            filters.get("body", ""),
+            filters.get("repeated") == "true",
         ),
     )
     return page(
@@ -80,8 +91,9 @@ async def comment_list(
     clause: Annotated[str, Parameter(max_length=200)] = "",
     type: Literal["", "ge", "te", "ed"] = "",
     member: Annotated[str, QueryParameter(name="body", max_length=40)] = "",
+    repeated: bool = False,
 ) -> Template:
-    return await render_comments(request, viewer, ballot_id, _filters(order, clause, type, member))
+    return await render_comments(request, viewer, ballot_id, _filters(order, clause, type, member, repeated))
 
 
 @post("/ballots/{ballot_id:int}/observations/{reference:str}")
@@ -89,7 +101,7 @@ async def record_observation(
     request: WebRequest, viewer: Principal, ballot_id: int, reference: str
 ) -> Template | Redirect:
     form = await request.form()
-    filters = {k: text(form, f"f_{k}") for k in ("order", "clause", "type", "body") if text(form, f"f_{k}")}
+    filters = {k: text(form, f"f_{k}") for k in ("order", "clause", "type", "body", "repeated") if text(form, f"f_{k}")}
     typed = {"observation": text(form, "observation"), "disposition": text(form, "disposition")}
     try:
         data = convert(
@@ -106,6 +118,35 @@ async def record_observation(
         )
     flash(request, f"The observation on {reference} is saved.")
     return redirect(f"/ballots/{ballot_id}/comments?{urlencode(filters)}#c-{reference}")
+
+
+@post("/ballots/{ballot_id:int}/observations/group")
+async def record_group_observation(request: WebRequest, viewer: Principal, ballot_id: int) -> Template | Redirect:
+    """One observation and disposition for a group of similar comments, each recorded as its own."""
+    form = await request.form()
+    references = [r for r in form.getall("references", []) if isinstance(r, str)]
+    key = text(form, "group") if _GROUP_KEY.fullmatch(text(form, "group")) else "g0"
+    typed = {"observation": text(form, "observation"), "disposition": text(form, "disposition")}
+    try:
+        data = convert(
+            {
+                "references": references,
+                "observation": typed["observation"].strip(),
+                "disposition": typed["disposition"] or None,
+            },
+            api.ObservationsPut,
+            prefix=f"{key}-",
+            hints={"disposition": "Choose one of the dispositions offered."},
+        )
+        saved = await run(request, lambda s: similar.record_group_observation(s, viewer, ballot_id, data, now(request)))
+    except DomainError as exc:
+        found = field_errors(exc, default_field=f"{key}-observation", prefix=f"{key}-")
+        errors = {f"{key}-observation" if k == f"{key}-references" else k: m for k, m in found.items()}
+        return await render_comments(
+            request, viewer, ballot_id, {}, status=exc.status, errors=errors, typed={key: typed}
+        )
+    flash(request, f"The observation is saved on {len(saved)} comments: {', '.join(c.reference for c in saved)}.")
+    return redirect(f"/ballots/{ballot_id}/comments#similar-title")
 
 
 @post("/ballots/{ballot_id:int}/observations/upload", request_max_body_size=UPLOAD_LIMIT)
@@ -208,6 +249,7 @@ HANDLERS: list[Any] = [
     body_template,
     comment_list,
     record_observation,
+    record_group_observation,
     upload_observations,
     comment_table,
     report,
