@@ -53,7 +53,9 @@ class World:
             ),
             201,
         )
-        token = await ok(await self.client.post(f"/api/v1/users/{user['id']}/tokens", json={}, headers=ADMIN), 201)
+        token = await ok(
+            await self.client.post(f"/api/v1/users/{user['id']}/tokens", json={"days": 365}, headers=ADMIN), 201
+        )
         self.headers[key] = bearer(token["token"])
         return self.headers[key]
 

@@ -192,7 +192,13 @@ async def seed_world(db: Database, n_bodies: int = 170, p_members: int = 60) -> 
             token = f"bd_bench_{key}_{random.getrandbits(128):032x}"
             world.tokens[key] = token
             tokens.append(
-                {"user_id": world.user_ids[key], "token_hash": hash_token(token), "label": "bench", "created_at": now}
+                {
+                    "user_id": world.user_ids[key],
+                    "token_hash": hash_token(token),
+                    "label": "bench",
+                    "created_at": now,
+                    "expires_at": now + timedelta(days=90),
+                }
             )
         await s.execute(insert(ApiToken), tokens)
     world.secretary = Principal(

@@ -79,9 +79,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_webhook_delivery_due", "webhook_delivery", ["done_at", "next_attempt_at"], unique=False)
     op.create_index(op.f("ix_webhook_delivery_webhook_id"), "webhook_delivery", ["webhook_id"], unique=False)
-
-    # Deliveries start after the chain as it stands: a webhook never receives the past.
-    op.execute("INSERT INTO webhook_cursor (id, seq) SELECT 1, COALESCE(MAX(chain_seq), 0) FROM event")
+    # No cursor row: the first fan-out with no webhook moves it to the chain's head (and a webhook
+    # never receives events from before its registration anyway), and an empty database stays empty.
 
 
 def downgrade() -> None:
