@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services.platform import migrate
+from services.platform import migrate, signing
 from services.platform.db import Database
+from services.platform.settings import Settings
 from tests.bench import anchor_app, common, seed
 from tests.bench.common import Measurement
 
@@ -140,9 +141,17 @@ def _production_api(port: int, workers: int, log: Path) -> subprocess.Popen[byte
         "BALLOTDESK_SECRET_KEY": secrets.token_urlsafe(48),
         # Its readiness check wants the broker; votes themselves send nothing to it.
         "BALLOTDESK_BROKER_URL": common.REDIS_URL,
+        # Production starts only with its signing key: the one the seed's events were written with.
+        "BALLOTDESK_SIGNING_KEY": str(_signing_key()),
     }
     args = [str(Path(common.PYTHON).parent / "ballotdesk"), "api", "--host", "127.0.0.1", "--port", str(port)]
     return common.spawn([*args, "--workers", str(workers)], env=env, log=log)
+
+
+def _signing_key() -> Path:
+    settings = Settings(database_url=common.PG_BENCH_URL)
+    signing.private_key(settings)  # made on first use outside production, as the seed's Database did
+    return signing.key_path(settings).resolve()
 
 
 def _server_loop() -> str:
