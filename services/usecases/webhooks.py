@@ -29,7 +29,7 @@ from schemas.tables import (
     WebhookDelivery,
 )
 from services.platform import events, webhook_http
-from services.platform.db import Database
+from services.platform.db import Database, insert_ignore
 from services.rules import event_visibility as visibility
 from services.rules import webhooks as rules
 from services.rules.actors import Principal, is_secretary, system_actor
@@ -169,8 +169,10 @@ async def fan_out(session: AsyncSession, now: datetime) -> int:
     """Write the deliveries of the events chained since the last call; returns how many."""
     cursor = await session.get(WebhookCursor, 1, with_for_update=True)
     if cursor is None:
-        cursor = WebhookCursor(id=1, seq=0)
-        session.add(cursor)
+        # Sealers in several processes may get here at once: one row, whoever writes it.
+        await insert_ignore(session, WebhookCursor, {"id": 1, "seq": 0})
+        cursor = await session.get(WebhookCursor, 1, with_for_update=True, populate_existing=True)
+        assert cursor is not None
     head = int((await session.execute(sa_select(func.max(col(Event.chain_seq))))).scalar_one() or 0)
     if head <= cursor.seq:
         return 0

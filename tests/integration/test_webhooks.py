@@ -6,6 +6,7 @@ fan-out) and the sender round (claim, POST, record).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -251,3 +252,12 @@ async def test_a_delegate_reads_its_bodys_events_and_others_only_after_close(cli
     assert ("vote.cast", "FR") in officer and ("vote.cast", "DE") in officer
     await w.close(ballot_id)
     assert ("vote.cast", "FR") in await seen("DE")
+
+
+async def test_sealers_in_several_processes_write_the_fan_out_cursor_once(db: Database) -> None:
+    # As two schedulers' sealers do at their first round on a fresh database.
+    async def fan_out() -> int:
+        async with db.transaction() as session:
+            return await webhooks.fan_out(session, utcnow())
+
+    assert await asyncio.gather(*(fan_out() for _ in range(4))) == [0, 0, 0, 0]
