@@ -135,8 +135,8 @@ async def rotate_secret(session: AsyncSession, principal: Principal, webhook_id:
 
 async def attempts(
     session: AsyncSession, principal: Principal, webhook_id: int, limit: int = 100
-) -> list[api.WebhookAttemptOut]:
-    """The latest attempts first, each with its delivery's event and state."""
+) -> list[tuple[WebhookAttempt, WebhookDelivery, str]]:
+    """The latest attempts first, each with its delivery and its event's type."""
     await get_webhook(session, principal, webhook_id)
     query = (
         sa_select(WebhookAttempt, WebhookDelivery, col(Event.type))
@@ -146,20 +146,7 @@ async def attempts(
         .order_by(col(WebhookAttempt.id).desc())
         .limit(limit)
     )
-    return [
-        api.WebhookAttemptOut(
-            delivery_id=int(d.id or 0),
-            event_id=d.event_id,
-            event_type=event_type,
-            attempted_at=a.attempted_at,
-            status_code=a.status_code,
-            error=a.error,
-            duration_ms=a.duration_ms,
-            next_attempt_at=a.next_attempt_at,
-            delivery_status=d.status,
-        )
-        for a, d, event_type in (await session.execute(query)).all()
-    ]
+    return [(a, d, str(t)) for a, d, t in (await session.execute(query)).all()]
 
 
 # --- fan-out, in the sealer's transaction -----------------------------------------------------------

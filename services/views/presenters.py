@@ -22,6 +22,9 @@ from schemas.tables import (
     StageChange,
     User,
     Vote,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 from services.rules import ballot_types, draft_names, stage_codes
 from services.rules.actors import Principal
@@ -227,4 +230,47 @@ async def committee_out(session: AsyncSession, committee: Committee) -> api.Comm
         secretariat=committee.secretariat,
         members=members,
         liaisons=liaisons,
+    )
+
+
+def webhook_out(hook: Webhook) -> api.WebhookOut:
+    """A webhook as listed: never its secret."""
+    assert hook.id is not None
+    return api.WebhookOut(
+        id=hook.id,
+        url=hook.url,
+        events=hook.events,
+        committee_id=hook.committee_id,
+        description=hook.description,
+        active=hook.active,
+        created_at=hook.created_at,
+        disabled_at=hook.disabled_at,
+        failing_since=hook.failing_since,
+    )
+
+
+def webhook_created(hook: Webhook, secret: str) -> api.WebhookCreated:
+    """A webhook just registered or given a new secret: the one answer that shows the secret."""
+    assert hook.id is not None
+    return api.WebhookCreated(
+        id=hook.id,
+        url=hook.url,
+        events=hook.events,
+        committee_id=hook.committee_id,
+        description=hook.description,
+        secret=secret,
+    )
+
+
+def webhook_attempt_out(attempt: WebhookAttempt, delivery: WebhookDelivery, event_type: str) -> api.WebhookAttemptOut:
+    return api.WebhookAttemptOut(
+        delivery_id=int(delivery.id or 0),
+        event_id=delivery.event_id,
+        event_type=event_type,
+        attempted_at=attempt.attempted_at,
+        status_code=attempt.status_code,
+        error=attempt.error,
+        duration_ms=attempt.duration_ms,
+        next_attempt_at=attempt.next_attempt_at,
+        delivery_status=delivery.status,
     )

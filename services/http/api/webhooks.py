@@ -11,39 +11,12 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import api
-from schemas.tables import Webhook
 from services.platform.webhook_http import Policy
 from services.rules.actors import Principal
 from services.usecases import webhooks
+from services.views import presenters
 
 WebhookId = Annotated[int, Parameter(ge=1, le=2147483647)]
-
-
-def _out(hook: Webhook) -> api.WebhookOut:
-    assert hook.id is not None
-    return api.WebhookOut(
-        id=hook.id,
-        url=hook.url,
-        events=hook.events,
-        committee_id=hook.committee_id,
-        description=hook.description,
-        active=hook.active,
-        created_at=hook.created_at,
-        disabled_at=hook.disabled_at,
-        failing_since=hook.failing_since,
-    )
-
-
-def _created(hook: Webhook, secret: str) -> api.WebhookCreated:
-    assert hook.id is not None
-    return api.WebhookCreated(
-        id=hook.id,
-        url=hook.url,
-        events=hook.events,
-        committee_id=hook.committee_id,
-        description=hook.description,
-        secret=secret,
-    )
 
 
 class WebhookController(Controller):
@@ -58,15 +31,15 @@ class WebhookController(Controller):
         secret is shown in this answer only."""
         policy: Policy = state.webhook_policy
         hook, secret = await webhooks.register(session, principal, data, policy, now)
-        return _created(hook, secret)
+        return presenters.webhook_created(hook, secret)
 
     @get("/", operation_id="ListWebhooks", summary="List the webhooks (without secrets)")
     async def list_webhooks(self, session: AsyncSession, principal: Principal) -> list[api.WebhookOut]:
-        return [_out(h) for h in await webhooks.list_webhooks(session, principal)]
+        return [presenters.webhook_out(h) for h in await webhooks.list_webhooks(session, principal)]
 
     @get("/{webhook_id:int}", operation_id="GetWebhook", summary="Read a webhook (without its secret)")
     async def read(self, session: AsyncSession, principal: Principal, webhook_id: WebhookId) -> api.WebhookOut:
-        return _out(await webhooks.get_webhook(session, principal, webhook_id))
+        return presenters.webhook_out(await webhooks.get_webhook(session, principal, webhook_id))
 
     @delete("/{webhook_id:int}", operation_id="DeleteWebhook", summary="Delete a webhook", status_code=204)
     async def remove(self, session: AsyncSession, principal: Principal, now: datetime, webhook_id: WebhookId) -> None:
@@ -82,7 +55,7 @@ class WebhookController(Controller):
         self, session: AsyncSession, principal: Principal, now: datetime, webhook_id: WebhookId
     ) -> api.WebhookCreated:
         secret = await webhooks.rotate_secret(session, principal, webhook_id, now)
-        return _created(await webhooks.get_webhook(session, principal, webhook_id), secret)
+        return presenters.webhook_created(await webhooks.get_webhook(session, principal, webhook_id), secret)
 
     @get(
         "/{webhook_id:int}/deliveries",
@@ -96,4 +69,7 @@ class WebhookController(Controller):
         webhook_id: WebhookId,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
     ) -> list[api.WebhookAttemptOut]:
-        return await webhooks.attempts(session, principal, webhook_id, limit)
+        return [
+            presenters.webhook_attempt_out(*row)
+            for row in await webhooks.attempts(session, principal, webhook_id, limit)
+        ]
